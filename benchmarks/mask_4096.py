@@ -1,0 +1,24 @@
+"""Time gconv.mask for C = N = 4096 at several G (target: well under 50 ms). Run: python benchmarks/mask_4096.py"""
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gconv import ConvSpec, mask  # noqa: E402
+
+
+def main():
+    for G in (1, 2, 64, 4096):
+        spec = ConvSpec(C=4096, N=4096, G=G, K=3, H=56, W=56, padding=1)
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            mask(spec)
+            times.append(time.perf_counter() - t)
+        print(f"mask C=N=4096 G={G:<5} median {statistics.median(times) * 1e3:6.2f} ms   "
+              f"max {max(times) * 1e3:6.2f} ms   (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Command line: python -m gconv spec C=64 N=128 G=4 K=3 H=56 W=56 padding=1 [--json]."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import cost
+from .parse import parse_assignments, parse_spec
+from .spec import SpecError
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return " × ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.4g}"
+
+
+def spec_report(args) -> dict:
+    """The summary of one layer spec from NAME=VALUE arguments."""
+    spec = parse_spec(parse_assignments(args.fields))
+    report = {"spec": spec.as_dict(), "torch": spec.torch_repr(), **cost.summary(spec, args.dtype, args.batch)}
+    return report
+
+
+SPEC_ROWS = [
+    ("kind", "kind_label"), ("layer", "torch"), ("weight shape", "weight_shape"),
+    ("input shape", "input_shape"), ("output shape", "output_shape"), ("params", "params"),
+    ("MACs / sample", "macs"), ("FLOPs / sample (2·MACs)", "flops"),
+    ("min bytes moved", "min_bytes"), ("intensity (FLOP/byte)", "intensity_flop_per_byte"),
+    ("ratio to dense (G=1)", "dense_ratio"),
+]
+
+
+def print_spec(report: dict) -> None:
+    width = max(len(label) for label, _ in SPEC_ROWS)
+    for label, key in SPEC_ROWS:
+        print(f"{label:<{width}}  {_fmt(report[key])}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gconv", description="Group convolution, made visible.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("spec", help="kind, shapes and costs of one conv layer")
+    p.add_argument("fields", nargs="+", help="NAME=VALUE for C N G K H W [stride padding dilation bias]; "
+                                            "pairs as 7x6")
+    p.add_argument("--dtype", default="fp32", choices=sorted(cost.DTYPE_BYTES))
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=spec_report, show=print_spec)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        report = args.run(args)
+    except (SpecError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        args.show(report)
+    return 0

@@ -1,0 +1,177 @@
+"""Exact cost model of one conv layer: parameters, MACs, FLOPs, bytes moved, arithmetic intensity.
+
+Conventions (the same as torch.utils.flop_counter): one MAC is one multiply-add; FLOPs = 2·MACs;
+MACs include the products with zero padding; the bias add is not a MAC and is not counted in FLOPs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from .spec import ConvSpec
+
+DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+def dtype_bytes(dtype: str | int) -> int:
+    """Bytes per element of a dtype name (fp32, fp16, bf16, ...) or a torch dtype; an int is taken as is."""
+    if isinstance(dtype, int):
+        return dtype
+    name = str(dtype).replace("torch.", "")
+    aliases = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16",
+               "bfloat16": "bf16", "float64": "fp64", "double": "fp64"}
+    name = aliases.get(name, name)
+    if name not in DTYPE_BYTES:
+        raise ValueError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
+    return DTYPE_BYTES[name]
+
+
+def weight_params(spec: ConvSpec) -> int:
+    """Weights only, N·(C/G)·Kh·Kw: the numel of nn.Conv2d(...).weight."""
+    return prod(spec.weight_shape)
+
+
+def bias_params(spec: ConvSpec) -> int:
+    """N if the layer has a bias, else 0."""
+    return spec.N if spec.bias else 0
+
+
+def params(spec: ConvSpec) -> int:
+    """Learnable parameters: weights N·(C/G)·Kh·Kw plus N bias when bias=True (no BatchNorm)."""
+    return weight_params(spec) + bias_params(spec)
+
+
+def macs(spec: ConvSpec) -> int:
+    """Multiply-accumulates for one sample: N·Ho·Wo·(C/G)·Kh·Kw (padding products included, bias not)."""
+    return weight_params(spec) * prod(spec.out_hw)
+
+
+def flops(spec: ConvSpec) -> int:
+    """Floating-point operations for one sample: 2·MACs (bias adds not counted, as FlopCounterMode)."""
+    return 2 * macs(spec)
+
+
+def weight_bytes(spec: ConvSpec, dtype="fp32") -> int:
+    """Bytes of all parameters (weights and bias) in dtype."""
+    return params(spec) * dtype_bytes(dtype)
+
+
+def input_bytes(spec: ConvSpec, dtype="fp32", batch: int = 1) -> int:
+    """Bytes of the input activation, batch·C·H·W elements."""
+    return batch * prod(spec.in_shape) * dtype_bytes(dtype)
+
+
+def output_bytes(spec: ConvSpec, dtype="fp32", batch: int = 1) -> int:
+    """Bytes of the output activation, batch·N·Ho·Wo elements."""
+    return batch * prod(spec.out_shape) * dtype_bytes(dtype)
+
+
+def activation_bytes(spec: ConvSpec, dtype="fp32", batch: int = 1) -> int:
+    """Bytes of the input plus the output activation for a batch."""
+    return input_bytes(spec, dtype, batch) + output_bytes(spec, dtype, batch)
+
+
+def min_bytes(spec: ConvSpec, dtype="fp32", batch: int = 1) -> int:
+    """Minimum DRAM traffic of one forward pass: read input and parameters once, write output once."""
+    return activation_bytes(spec, dtype, batch) + weight_bytes(spec, dtype)
+
+
+def intensity(spec: ConvSpec, dtype="fp32", batch: int = 1) -> float:
+    """Arithmetic intensity in FLOP/byte: batch·FLOPs over min_bytes (the roofline's x axis)."""
+    return batch * flops(spec) / min_bytes(spec, dtype, batch)
+
+
+def dense_ratio(spec: ConvSpec) -> float:
+    """Weights (and MACs) of this layer over the same layer with G = 1: exactly 1/G."""
+    return weight_params(spec) / weight_params(spec.dense())
+
+
+@dataclass(frozen=True)
+class Separable:
+    """A standard K×K conv beside its depthwise-separable replacement (K×K depthwise, then 1×1 pointwise)."""
+
+    standard: ConvSpec
+    depthwise: ConvSpec
+    pointwise: ConvSpec
+
+    @property
+    def params(self) -> tuple[int, int]:
+        """(standard, depthwise + pointwise) parameters, bias as in the specs."""
+        return params(self.standard), params(self.depthwise) + params(self.pointwise)
+
+    @property
+    def macs(self) -> tuple[int, int]:
+        """(standard, depthwise + pointwise) MACs per sample."""
+        return macs(self.standard), macs(self.depthwise) + macs(self.pointwise)
+
+    @property
+    def ratio(self) -> float:
+        """Separable MACs over standard MACs; equals 1/N + 1/(Kh·Kw)."""
+        standard, separable = self.macs
+        return separable / standard
+
+
+def separable(spec: ConvSpec) -> Separable:
+    """Depthwise separable version of spec's layer as a standard conv (G ignored, stride on the depthwise).
+
+    >>> s = separable(ConvSpec(C=32, N=64, G=1, K=3, H=112, W=112, padding=1))
+    >>> round(s.ratio, 6) == round(1 / 64 + 1 / 9, 6)
+    True
+    """
+    standard = spec.dense()
+    depthwise = spec.replace(N=spec.C, G=spec.C)
+    Ho, Wo = depthwise.out_hw
+    pointwise = ConvSpec(C=spec.C, N=spec.N, G=1, K=1, H=Ho, W=Wo, bias=spec.bias)
+    return Separable(standard, depthwise, pointwise)
+
+
+def separable_ratio(N: int, K: int | tuple[int, int]) -> float:
+    """The closed form 1/N + 1/(Kh·Kw) of separable over standard MACs (and weights, no bias)."""
+    kh, kw = (K, K) if isinstance(K, int) else K
+    return 1 / N + 1 / (kh * kw)
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Cost of one global pooling head over a C×H×W map (output C×1×1)."""
+
+    name: str
+    params: int  # learned weights
+    macs: int  # multiply-adds
+    adds: int  # plain additions (no multiply)
+
+
+def gap_cost(C: int, H: int, W: int) -> Pooling:
+    """Global average pooling: 0 params; C·H·W adds (H·W−1 sums and one 1/(H·W) scale per channel)."""
+    return Pooling("GAP", params=0, macs=0, adds=C * H * W)
+
+
+def gdc_cost(C: int, H: int, W: int) -> Pooling:
+    """Global depthwise conv (kernel H×W, G=C, no bias): C·H·W weights and C·H·W MACs."""
+    spec = ConvSpec(C=C, N=C, G=C, K=(H, W), H=H, W=W)
+    return Pooling("GDC", params=params(spec), macs=macs(spec), adds=0)
+
+
+def summary(spec: ConvSpec, dtype="fp32", batch: int = 1) -> dict:
+    """Everything the CLI and the cost page show for one layer, as plain JSON-able values."""
+    return {
+        "kind": spec.kind.value,
+        "kind_label": spec.kind_label,
+        "weight_shape": list(spec.weight_shape),
+        "input_shape": list(spec.in_shape),
+        "output_shape": list(spec.out_shape),
+        "params": params(spec),
+        "weight_params": weight_params(spec),
+        "bias_params": bias_params(spec),
+        "macs": macs(spec),
+        "flops": flops(spec),
+        "dtype": dtype,
+        "batch": batch,
+        "weight_bytes": weight_bytes(spec, dtype),
+        "activation_bytes": activation_bytes(spec, dtype, batch),
+        "min_bytes": min_bytes(spec, dtype, batch),
+        "intensity_flop_per_byte": intensity(spec, dtype, batch),
+        "dense_ratio": dense_ratio(spec),
+        "nonzero_per_kernel": spec.in_per_group * prod(spec.kernel_size),
+        "zeros_per_kernel_if_dense": (spec.C - spec.in_per_group) * prod(spec.kernel_size),
+    }

@@ -1,0 +1,104 @@
+"""Layer specs from untrusted text (command lines, URL query strings) and back."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .spec import ConvSpec, SpecError
+
+FIELDS = ("C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "bias")
+INT_FIELDS = ("C", "N", "G", "H", "W")
+PAIR_FIELDS = ("K", "stride", "padding", "dilation")
+DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "bias": False}
+MAX_TEXT = 32  # longer values are nonsense for any field; refuse before parsing
+
+_INT = re.compile(r"^\s*[+]?\d{1,9}\s*$")
+_PAIR = re.compile(r"^\s*\(?\s*(\d{1,9})\s*[x×,*]\s*(\d{1,9})\s*\)?\s*$", re.IGNORECASE)
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def parse_int(name: str, text: str) -> int:
+    """A whole number from text, or SpecError naming the field: parse_int('C', ' 64') == 64."""
+    text = str(text)
+    if len(text) > MAX_TEXT or not _INT.match(text):
+        raise SpecError(f"{name}={text[:MAX_TEXT]!r} is not a whole number; valid: e.g. {name}=64")
+    return int(text)
+
+
+def parse_pair(name: str, text: str) -> int | tuple[int, int]:
+    """An int, or an (h, w) pair written 7x6, 7×6 or 7,6: parse_pair('K', '7x6') == (7, 6)."""
+    text = str(text)
+    if len(text) <= MAX_TEXT:
+        if _INT.match(text):
+            return int(text)
+        m = _PAIR.match(text)
+        if m:
+            h, w = int(m.group(1)), int(m.group(2))
+            return h if h == w else (h, w)
+    raise SpecError(f"{name}={text[:MAX_TEXT]!r} is not a size; valid: an int like {name}=3 "
+                    f"or a pair like {name}=7x6")
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """true/false, 1/0, yes/no, on/off (any case)."""
+    t = str(text).strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise SpecError(f"{name}={str(text)[:MAX_TEXT]!r} is not a yes/no value; valid: true or false")
+
+
+def parse_field(name: str, text: str):
+    """One field's value from text, by the field's type."""
+    if name in INT_FIELDS:
+        return parse_int(name, text)
+    if name in PAIR_FIELDS:
+        return parse_pair(name, text)
+    if name == "bias":
+        return parse_bool(name, text)
+    raise SpecError(f"unknown field {name[:MAX_TEXT]!r}; valid fields: {', '.join(FIELDS)}")
+
+
+def parse_spec(values: Mapping[str, str], defaults: Mapping | None = None) -> ConvSpec:
+    """A ConvSpec from text values by field name; missing fields come from defaults (then DEFAULTS).
+
+    >>> parse_spec({"C": "64", "N": "128", "G": "4", "K": "3", "H": "56", "W": "56", "padding": "1"}).kind.value
+    'grouped'
+    """
+    fields = dict(DEFAULTS)
+    fields.update(defaults or {})
+    unknown = [k for k in values if k not in FIELDS]
+    if unknown:
+        raise SpecError(f"unknown field {unknown[0][:MAX_TEXT]!r}; valid fields: {', '.join(FIELDS)}")
+    fields.update({k: parse_field(k, v) for k, v in values.items()})
+    missing = [k for k in FIELDS if k not in fields]
+    if missing:
+        raise SpecError(f"missing {', '.join(missing)}; a layer needs C, N, G, K, H and W")
+    return ConvSpec(**{k: fields[k] for k in FIELDS})
+
+
+def parse_assignments(args: list[str]) -> dict[str, str]:
+    """['C=64', 'N=128'] -> {'C': '64', 'N': '128'}; SpecError for an argument without '='."""
+    out = {}
+    for a in args:
+        key, sep, value = a.partition("=")
+        if not sep:
+            raise SpecError(f"{a[:MAX_TEXT]!r} is not NAME=VALUE; valid: e.g. C=64 N=128 G=4 K=3 H=56 W=56")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def format_pair(value: int | tuple[int, int]) -> str:
+    """'3' for 3, '7x6' for (7, 6): the text parse_pair reads back."""
+    return str(value) if isinstance(value, int) else f"{value[0]}x{value[1]}"
+
+
+def to_text(spec: ConvSpec) -> dict[str, str]:
+    """Every field as text (the inverse of parse_spec): for URLs and command lines."""
+    out = {}
+    for name in FIELDS:
+        v = getattr(spec, name)
+        out[name] = ("true" if v else "false") if name == "bias" else format_pair(v)
+    return out

@@ -1,0 +1,220 @@
+"""One 2-D convolution layer: its validated geometry and what kind of conv it is."""
+from __future__ import annotations
+
+import dataclasses
+import operator
+from dataclasses import dataclass
+from enum import Enum
+
+Pair = tuple[int, int]
+
+
+class SpecError(ValueError):
+    """A conv layer that torch.nn.Conv2d would reject, or whose output would be empty."""
+
+
+class Kind(str, Enum):
+    """What a layer is, from its channels, groups and kernel."""
+
+    STANDARD = "standard"
+    POINTWISE = "pointwise"
+    GROUPED = "grouped"
+    DEPTHWISE = "depthwise"
+    DEPTHWISE_MULTIPLIER = "depthwise-multiplier"
+    GDC = "gdc"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+KIND_LABELS = {
+    Kind.STANDARD: "standard conv",
+    Kind.POINTWISE: "pointwise (1×1) conv",
+    Kind.GROUPED: "group conv",
+    Kind.DEPTHWISE: "depthwise conv",
+    Kind.DEPTHWISE_MULTIPLIER: "depthwise conv with multiplier",
+    Kind.GDC: "global depthwise conv (GDC)",
+}
+
+
+def divisors(n: int) -> list[int]:
+    """All positive divisors of n, ascending: divisors(12) == [1, 2, 3, 4, 6, 12]."""
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def valid_groups(C: int, N: int) -> list[int]:
+    """Every G that divides both C and N (the groups nn.Conv2d accepts): valid_groups(64, 128)[-1] == 64."""
+    return [g for g in divisors(C) if N % g == 0]
+
+
+def _int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise SpecError(f"{name}={value!r} must be a whole number ≥ {minimum}, not a bool")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise SpecError(f"{name}={value!r} must be a whole number ≥ {minimum}") from None
+    if v < minimum:
+        raise SpecError(f"{name}={v} must be ≥ {minimum}")
+    return v
+
+
+def _pair(name: str, value, minimum: int) -> int | Pair:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise SpecError(f"{name}={value!r} must be an int or an (h, w) pair of ints ≥ {minimum}")
+        h, w = _int(f"{name}[0]", value[0], minimum), _int(f"{name}[1]", value[1], minimum)
+        return h if h == w else (h, w)  # one canonical form, so ConvSpec(K=(3, 3)) == ConvSpec(K=3)
+    return _int(name, value, minimum)
+
+
+def as_pair(value: int | Pair) -> Pair:
+    """(h, w) from an int or a pair: as_pair(3) == (3, 3)."""
+    return tuple(value) if isinstance(value, tuple) else (value, value)
+
+
+def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Output length along one axis, as nn.Conv2d computes it (may be ≤ 0 for a kernel that does not fit)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One Conv2d layer. K, stride, padding, dilation take an int or an (h, w) pair (equal pairs become ints).
+
+    >>> s = ConvSpec(C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+    >>> s.weight_shape, s.out_hw, str(s.kind)
+    ((128, 16, 3, 3), (56, 56), 'grouped')
+    >>> ConvSpec(C=512, N=512, G=512, K=7, H=7, W=7).kind.value
+    'gdc'
+    """
+
+    C: int  # input channels
+    N: int  # output channels (= number of kernels)
+    G: int  # groups; must divide C and N
+    K: int | Pair  # kernel size
+    H: int  # input height
+    W: int  # input width
+    stride: int | Pair = 1
+    padding: int | Pair = 0
+    dilation: int | Pair = 1
+    bias: bool = False
+
+    def __post_init__(self):
+        for name in ("C", "N", "G", "H", "W"):
+            object.__setattr__(self, name, _int(name, getattr(self, name), 1))
+        for name, minimum in (("K", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
+            object.__setattr__(self, name, _pair(name, getattr(self, name), minimum))
+        if not isinstance(self.bias, bool):
+            raise SpecError(f"bias={self.bias!r} must be True or False")
+        if self.C % self.G or self.N % self.G:
+            groups = ", ".join(map(str, valid_groups(self.C, self.N)))
+            raise SpecError(f"G={self.G} must divide C={self.C} and N={self.N}; valid G: {groups}")
+        for axis, size, k, s, p, d in zip("HW", self.in_hw, self.kernel_size, self.stride_hw,
+                                          self.padding_hw, self.dilation_hw):
+            if out_size(size, k, s, p, d) < 1:
+                span = d * (k - 1) + 1
+                need_p = -(-(span - size) // 2)
+                raise SpecError(
+                    f"kernel {k} with dilation {d} spans {span} rows/cols, more than {axis}={size} "
+                    f"plus 2·padding={2 * p}: the output would be empty; valid: "
+                    f"padding ≥ {need_p}, or kernel ≤ {(size + 2 * p - 1) // d + 1}, or {axis} ≥ {span - 2 * p}")
+
+    # --- geometry -------------------------------------------------------------------------------
+    @property
+    def kernel_size(self) -> Pair:
+        """(Kh, Kw)."""
+        return as_pair(self.K)
+
+    @property
+    def stride_hw(self) -> Pair:
+        return as_pair(self.stride)
+
+    @property
+    def padding_hw(self) -> Pair:
+        return as_pair(self.padding)
+
+    @property
+    def dilation_hw(self) -> Pair:
+        return as_pair(self.dilation)
+
+    @property
+    def in_hw(self) -> Pair:
+        return (self.H, self.W)
+
+    @property
+    def out_hw(self) -> Pair:
+        """(Ho, Wo), the output map size per sample."""
+        return tuple(out_size(*a) for a in zip(self.in_hw, self.kernel_size, self.stride_hw,
+                                                 self.padding_hw, self.dilation_hw))
+
+    @property
+    def in_per_group(self) -> int:
+        """C/G: input channels each kernel reads."""
+        return self.C // self.G
+
+    @property
+    def out_per_group(self) -> int:
+        """N/G: kernels (output channels) in each group."""
+        return self.N // self.G
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        """(N, C/G, Kh, Kw), the shape of nn.Conv2d(...).weight."""
+        return (self.N, self.in_per_group, *self.kernel_size)
+
+    @property
+    def in_shape(self) -> tuple[int, int, int]:
+        return (self.C, self.H, self.W)
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return (self.N, *self.out_hw)
+
+    # --- kind -----------------------------------------------------------------------------------
+    @property
+    def multiplier(self) -> int | None:
+        """Depth multiplier m = N/C when G = C (depthwise), else None."""
+        return self.N // self.C if self.G == self.C else None
+
+    @property
+    def kind(self) -> Kind:
+        """standard, pointwise, grouped, depthwise, depthwise-multiplier or gdc."""
+        if self.G == self.C and self.C > 1:
+            if self.kernel_size == self.in_hw and self.padding_hw == (0, 0):
+                return Kind.GDC
+            return Kind.DEPTHWISE if self.N == self.C else Kind.DEPTHWISE_MULTIPLIER
+        if self.G > 1:
+            return Kind.GROUPED
+        return Kind.POINTWISE if self.kernel_size == (1, 1) else Kind.STANDARD
+
+    @property
+    def kind_label(self) -> str:
+        """A human label for kind, with the multiplier where there is one."""
+        label = KIND_LABELS[self.kind]
+        if self.kind is Kind.DEPTHWISE_MULTIPLIER or (self.kind is Kind.GDC and self.N != self.C):
+            label += f" (m={self.multiplier})"
+        return label
+
+    # --- variants -------------------------------------------------------------------------------
+    def replace(self, **changes) -> "ConvSpec":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def dense(self) -> "ConvSpec":
+        """The same layer with G = 1."""
+        return self.replace(G=1)
+
+    def torch_repr(self) -> str:
+        """The nn.Conv2d(...) line that builds this layer."""
+        def fmt(v):
+            return str(v) if isinstance(v, int) else f"({v[0]}, {v[1]})"
+        return (f"nn.Conv2d({self.C}, {self.N}, kernel_size={fmt(self.K)}, stride={fmt(self.stride)}, "
+                f"padding={fmt(self.padding)}, dilation={fmt(self.dilation)}, groups={self.G}, "
+                f"bias={self.bias})")
+
+    def as_dict(self) -> dict:
+        """Fields as plain values (pairs as lists), for JSON."""
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}

@@ -1,0 +1,47 @@
+"""python -m gconv spec: output checked against nn.Conv2d and the closed forms, in a real subprocess."""
+import json
+import subprocess
+import sys
+
+import torch.nn as nn
+
+from conftest import ROOT
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "gconv", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+
+
+ARGS = ["spec", "C=64", "N=128", "G=4", "K=3", "H=56", "W=56", "padding=1"]
+
+
+def test_spec_table():
+    r = run(*ARGS)
+    assert r.returncode == 0, r.stderr
+    # Oracles: nn.Conv2d(64, 128, 3, groups=4).weight.numel() = 18,432; MACs = 18,432·56·56.
+    assert nn.Conv2d(64, 128, 3, groups=4, bias=False).weight.numel() == 18_432
+    for words in ("group conv", "128 × 16 × 3 × 3", "128 × 56 × 56", "18,432", f"{18_432 * 56 * 56:,}",
+                  f"{2 * 18_432 * 56 * 56:,}", "0.25"):
+        assert words in r.stdout, words
+
+
+def test_spec_json():
+    r = run(*ARGS, "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["kind"] == "grouped" and d["weight_shape"] == [128, 16, 3, 3] and d["output_shape"] == [128, 56, 56]
+    assert d["params"] == 18_432 and d["flops"] == 2 * d["macs"] == 2 * 18_432 * 56 * 56
+    assert d["dense_ratio"] == 0.25
+    # min bytes = (64·56·56 + 128·56·56 + 18,432)·4 for fp32, batch 1
+    assert d["min_bytes"] == (64 * 56 * 56 + 128 * 56 * 56 + 18_432) * 4
+    assert abs(d["intensity_flop_per_byte"] - d["flops"] / d["min_bytes"]) < 1e-9
+
+
+def test_bad_spec_exits_2_with_message():
+    r = run("spec", "C=64", "N=128", "G=3", "K=3", "H=56", "W=56")
+    assert r.returncode == 2
+    assert "G=3 must divide C=64 and N=128; valid G: 1, 2, 4, 8, 16, 32, 64" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("spec", "C=oops")
+    assert r.returncode == 2 and "not a whole number" in r.stderr
