@@ -57,9 +57,14 @@ def shuffle_matrix(C: int, G: int) -> np.ndarray:
     return P
 
 
-def _bool_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    # Path counts are integers ≤ C < 2**24, exact in float32, so "> 0" is an exact boolean product.
-    return (a.astype(np.float32) @ b.astype(np.float32)) > 0
+def apply_layer(spec: ConvSpec, reach: np.ndarray) -> np.ndarray:
+    """Reachability through one more layer: output n sees what any input of its group sees.
+
+    Exact boolean product mask(spec) @ reach, done as an OR over each group's contiguous rows:
+    O(C·C0) instead of a C·N·C0 matrix product.
+    """
+    per_group = reach.reshape(spec.G, spec.in_per_group, reach.shape[1]).any(axis=1)
+    return np.repeat(per_group, spec.out_per_group, axis=0)
 
 
 def check_stack(specs: Sequence[ConvSpec]) -> None:
@@ -82,7 +87,7 @@ def reachability(specs: Sequence[ConvSpec], shuffle: bool = False) -> np.ndarray
     for prev, spec in zip(specs, specs[1:]):
         if shuffle:
             reach = reach[shuffle_permutation(prev.N, prev.G)]
-        reach = _bool_matmul(mask(spec), reach)
+        reach = apply_layer(spec, reach)
     return reach
 
 

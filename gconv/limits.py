@@ -1,0 +1,128 @@
+"""Bounds on what the app accepts, and repair of a layer typed out of bounds or invalid."""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import cost
+from .parse import FIELDS, format_pair, parse_field
+from .spec import ConvSpec, SpecError, as_pair, out_size, valid_groups
+
+# Inclusive bounds per field for the interactive app (the library itself has no upper bounds).
+LIMITS: dict[str, tuple[int, int]] = {
+    "C": (1, 4096), "N": (1, 4096), "G": (1, 4096), "K": (1, 256),
+    "H": (1, 1024), "W": (1, 1024), "stride": (1, 16), "padding": (0, 128), "dilation": (1, 16),
+}
+DEFAULT_SPEC = ConvSpec(C=64, N=64, G=1, K=3, H=56, W=56, padding=1)
+
+
+@dataclass
+class Repaired:
+    """A valid spec built from untrusted values, and a readable note for every value that was changed."""
+
+    spec: ConvSpec
+    problems: list[str] = field(default_factory=list)
+
+
+def clamp(name: str, value: int, problems: list[str]) -> int:
+    """value within LIMITS[name]; a note in problems if it had to move."""
+    lo, hi = LIMITS[name]
+    if lo <= value <= hi:
+        return value
+    fixed = min(max(value, lo), hi)
+    problems.append(f"{name}={value} is outside {lo} to {hi}; using {name}={fixed}")
+    return fixed
+
+
+def _clamp_field(name: str, value, problems: list[str]):
+    if isinstance(value, bool) or name not in LIMITS:
+        return value
+    if isinstance(value, tuple):
+        h, w = (clamp(name, v, problems) for v in value)
+        return h if h == w else (h, w)
+    return clamp(name, value, problems)
+
+
+def nearest_group(G: int, C: int, N: int) -> int:
+    """The valid G (dividing C and N) nearest to G on a log scale, ties to the smaller."""
+    return min(valid_groups(C, N), key=lambda g: (abs(math.log(g) - math.log(max(G, 1))), g))
+
+
+def _fit_kernel(fields: dict, problems: list[str]) -> None:
+    """Shrink K (per axis) until the kernel fits the padded input, noting the SpecError text."""
+    k, s, p, d = (as_pair(fields[n]) for n in ("K", "stride", "padding", "dilation"))
+    size = (fields["H"], fields["W"])
+    if all(out_size(*a) >= 1 for a in zip(size, k, s, p, d)):
+        return
+    try:
+        ConvSpec(**fields)
+    except SpecError as e:
+        problems.append(str(e))
+    fitted = tuple(max(1, min(ki, (n + 2 * pi - 1) // di + 1)) for n, ki, pi, di in zip(size, k, p, d))
+    fields["K"] = fitted[0] if fitted[0] == fitted[1] else fitted
+    problems.append(f"showing K={format_pair(fields['K'])}, the largest kernel that fits")
+
+
+def repair(values: Mapping[str, str], base: ConvSpec = DEFAULT_SPEC) -> Repaired:
+    """A valid spec from text values (URL query, form): bad fields keep base's value, out-of-range
+    values are clamped, G snaps to the nearest valid divisor, and a kernel too large shrinks to fit.
+
+    >>> r = repair({"C": "64", "N": "128", "G": "3", "K": "3", "H": "56", "W": "56"})
+    >>> r.spec.G, r.problems[0]
+    (4, 'G=3 must divide C=64 and N=128; valid G: 1, 2, 4, 8, 16, 32, 64; showing G=4')
+    """
+    problems: list[str] = []
+    fields = {name: getattr(base, name) for name in FIELDS}
+    for name in FIELDS:
+        if name not in values:
+            continue
+        try:
+            fields[name] = parse_field(name, values[name])
+        except SpecError as e:
+            problems.append(f"{e}; keeping {name}={fields[name]}")
+    return repair_fields(fields, problems)
+
+
+def repair_fields(fields: dict, problems: list[str] | None = None) -> Repaired:
+    """A valid spec from typed field values (ints, pairs, bool) by the same rules as repair."""
+    problems = [] if problems is None else problems
+    fields = {name: _clamp_field(name, fields[name], problems) for name in FIELDS}
+    C, N, G = fields["C"], fields["N"], fields["G"]
+    if C % G or N % G:
+        fields["G"] = nearest_group(G, C, N)
+        groups = ", ".join(map(str, valid_groups(C, N)))
+        problems.append(f"G={G} must divide C={C} and N={N}; valid G: {groups}; showing G={fields['G']}")
+    _fit_kernel(fields, problems)
+    return Repaired(ConvSpec(**fields), problems)
+
+
+# The live equivalence check runs three convs, one of them dense (G times the MACs): keep it interactive.
+LIVE_MAX_MACS = 150_000_000
+LIVE_MAX_BYTES = 256 * 2**20
+
+
+def live_spec(spec: ConvSpec) -> ConvSpec | None:
+    """spec with H, W cropped so the dense equivalent fits the live budget; None if even 1 output pixel won't."""
+    def fits(s: ConvSpec) -> bool:
+        dense = s.dense()
+        return (cost.macs(dense) <= LIVE_MAX_MACS and
+                cost.weight_bytes(dense) + cost.activation_bytes(dense) <= LIVE_MAX_BYTES)
+    if fits(spec):
+        return spec
+    smallest = []
+    for size, k, p, d in zip(spec.in_hw, spec.kernel_size, spec.padding_hw, spec.dilation_hw):
+        smallest.append(max(1, d * (k - 1) + 1 - 2 * p))
+    best = None
+    h, w = smallest
+    while h <= spec.H and w <= spec.W:
+        candidate = spec.replace(H=h, W=w)
+        if not fits(candidate):
+            break
+        best = candidate
+        h, w = min(spec.H, h * 2), min(spec.W, w * 2)
+        if (h, w) == best.in_hw:
+            break
+    return best
+
+

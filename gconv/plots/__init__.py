@@ -1,0 +1,1 @@
+"""Plotly figure builders: each returns a go.Figure and renders nothing."""

@@ -1,0 +1,211 @@
+"""Figures of which input channels each output channel reads: bipartite diagram, weight mask, reachability."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..connectivity import mask
+from ..spec import ConvSpec
+from .style import ZERO, base_layout, group_colour, rgba
+
+MAX_EDGES = 2000  # above this many edges (or 256 channels a side) the diagram draws group blocks
+MAX_NODES = 256
+MAX_CELLS = 256  # heatmaps are binned to at most this many rows and columns
+MAX_CLICK_TARGETS = 512
+X_IN, X_KERNEL, X_KERNEL_END, X_OUT = 0.0, 0.62, 0.78, 1.0
+
+
+def aggregated(spec: ConvSpec) -> bool:
+    """True when the diagram draws group blocks instead of single edges."""
+    return spec.N * spec.in_per_group > MAX_EDGES or max(spec.C, spec.N) > MAX_NODES
+
+
+def _kernel_text(spec: ConvSpec) -> str:
+    kh, kw = spec.kernel_size
+    return f"{spec.in_per_group}×{kh}×{kw}"
+
+
+def _rects(x0: float, x1: float, y0, y1) -> tuple[np.ndarray, np.ndarray]:
+    """Closed rectangles as one scatter path, NaN between them (plotly draws NaN as a gap)."""
+    y0, y1 = np.atleast_1d(y0).astype(float), np.atleast_1d(y1).astype(float)
+    gap = np.full_like(y0, np.nan)
+    xs = np.column_stack([np.full_like(y0, x0), np.full_like(y0, x1), np.full_like(y0, x1),
+                          np.full_like(y0, x0), np.full_like(y0, x0), gap])
+    ys = np.column_stack([y0, y0, y1, y1, y0, gap])
+    return xs.ravel(), ys.ravel()
+
+
+def _segments(x0, y0, x1, y1) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments (x0, y0)–(x1, y1) as one scatter path, NaN between them."""
+    x0, y0, x1, y1 = (a.ravel() for a in np.broadcast_arrays(*(np.asarray(v, float) for v in (x0, y0, x1, y1))))
+    gap = np.full(y0.shape, np.nan)
+    return np.column_stack([x0, x1, gap]).ravel(), np.column_stack([y0, y1, gap]).ravel()
+
+
+def _by_colour(groups: np.ndarray) -> dict[str, np.ndarray]:
+    """Indices per palette colour, so each colour is one trace whatever G is."""
+    colours = np.array([group_colour(int(g)) for g in range(int(groups.max()) + 1)])[groups]
+    return {c: np.flatnonzero(colours == c) for c in dict.fromkeys(colours.tolist())}
+
+
+def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
+    """Near-invisible markers on the kernels: Streamlit reports clicks on them with customdata = n."""
+    n = np.unique(np.linspace(0, spec.N - 1, min(spec.N, MAX_CLICK_TARGETS)).round().astype(int))
+    g = n // spec.out_per_group
+    lo, hi = g * spec.in_per_group, (g + 1) * spec.in_per_group - 1
+    fig.add_trace(go.Scatter(
+        x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name="kernels",
+        marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01),
+        hovertemplate=[f"kernel {k} (group {gg}) · weight[{k}]: {_kernel_text(spec)} · reads inputs {a}–{b}"
+                       "<extra></extra>" for k, gg, a, b in zip(n, g, lo, hi)],
+        showlegend=False))
+
+
+def _selected(fig: go.Figure, spec: ConvSpec, n: int, exact: bool) -> None:
+    g = n // spec.out_per_group
+    a, b = g * spec.in_per_group, (g + 1) * spec.in_per_group
+    yn = (n + 0.5) / spec.N
+    colour = group_colour(g)
+    if exact:
+        xs, ys = _segments(X_IN, (np.arange(a, b) + 0.5) / spec.C, X_KERNEL, yn)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=3),
+                                 name=f"kernel {n} reads inputs {a}–{b - 1}", hoverinfo="skip"))
+    else:
+        fig.add_trace(go.Scatter(x=[X_IN, X_KERNEL, X_IN, X_IN], y=[a / spec.C, yn, b / spec.C, a / spec.C],
+                                 fill="toself", mode="lines", fillcolor=rgba(colour, 0.55),
+                                 line=dict(color=colour, width=2), hoverinfo="skip",
+                                 name=f"kernel {n} reads inputs {a}–{b - 1}"))
+    fig.add_trace(go.Scatter(x=[X_OUT], y=[yn], mode="markers", marker=dict(size=14, color=colour, line=dict(width=2, color="#444")),
+                             showlegend=False, hoverinfo="skip"))
+
+
+def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
+    """Inputs → kernels → outputs, edges coloured and labelled by group; group blocks when aggregated(spec)."""
+    fig = go.Figure()
+    exact = not aggregated(spec)
+    gin = np.arange(spec.C) // spec.in_per_group
+    gout = np.arange(spec.N) // spec.out_per_group
+    yin = (np.arange(spec.C) + 0.5) / spec.C
+    yout = (np.arange(spec.N) + 0.5) / spec.N
+    fade = selected is not None
+    label_groups = spec.G <= 8
+    if exact:
+        for g in range(spec.G):
+            n = np.arange(g * spec.out_per_group, (g + 1) * spec.out_per_group)
+            c = np.arange(g * spec.in_per_group, (g + 1) * spec.in_per_group)
+            xs, ys = _segments(X_IN, yin[c][None, :], X_KERNEL, yout[n][:, None])
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup=f"g{g}",
+                line=dict(color=rgba(group_colour(g), 0.22) if fade else group_colour(g), width=1.2),
+                name=f"group {g}", showlegend=label_groups and not fade))
+        for colour, idx in _by_colour(gin).items():
+            fig.add_trace(go.Scatter(
+                x=np.full(len(idx), X_IN), y=yin[idx], mode="markers+text" if spec.C <= 32 else "markers",
+                text=[f"x{c} " for c in idx], textposition="middle left", showlegend=False,
+                marker=dict(size=10 if spec.C <= 64 else 5, color=colour),
+                hovertemplate=[f"input x{c} · group {gin[c]}<extra></extra>" for c in idx]))
+        kh = 0.8 / spec.N
+        for colour, idx in _by_colour(gout).items():
+            xs, ys = _rects(X_KERNEL, X_KERNEL_END, yout[idx] - kh / 2, yout[idx] + kh / 2)
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", fillcolor=rgba(colour, 0.35),
+                                     line=dict(color=colour, width=1), hoverinfo="skip", showlegend=False))
+        xs, ys = _segments(X_KERNEL_END, yout, X_OUT, yout)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#888", width=1), hoverinfo="skip",
+                                 showlegend=False))
+        fig.add_trace(go.Scatter(
+            x=np.full(spec.N, X_OUT), y=yout, mode="markers+text" if spec.N <= 32 else "markers",
+            text=[f" y{n}" for n in range(spec.N)], textposition="middle right", showlegend=False,
+            marker=dict(size=10 if spec.N <= 64 else 5, color=[group_colour(g) for g in gout]),
+            hovertemplate=[f"output y{n} · group {gout[n]}<extra></extra>" for n in range(spec.N)]))
+        if spec.N <= 24:
+            for n in range(spec.N):
+                fig.add_annotation(x=(X_KERNEL + X_KERNEL_END) / 2, y=yout[n], text=_kernel_text(spec),
+                                   showarrow=False, font=dict(size=10))
+    else:
+        for colour, gs in _by_colour(np.arange(spec.G)).items():
+            lo, hi = gs / spec.G, (gs + 1) / spec.G
+            pad = 0.15 / spec.G if spec.G < 200 else 0
+            xs, ys = _rects(X_IN, X_KERNEL, lo + pad, hi - pad)
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", hoverinfo="skip",
+                                     fillcolor=rgba(colour, 0.2 if fade else 0.45), line=dict(width=0),
+                                     showlegend=False))
+            for x0, x1 in ((X_IN - 0.04, X_IN), (X_KERNEL, X_KERNEL_END), (X_OUT - 0.02, X_OUT + 0.02)):
+                xs, ys = _rects(x0, x1, lo + pad, hi - pad)
+                fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", fillcolor=colour,
+                                         line=dict(width=0), hoverinfo="skip", showlegend=False))
+        if spec.G <= 16:
+            for g in range(spec.G):
+                fig.add_annotation(x=(X_IN + X_KERNEL) / 2, y=(g + 0.5) / spec.G, showarrow=False,
+                                   text=f"group {g}: inputs {g * spec.in_per_group}–{(g + 1) * spec.in_per_group - 1}"
+                                        f" → {spec.out_per_group} kernels of {_kernel_text(spec)}",
+                                   font=dict(size=11), bgcolor="rgba(255,255,255,0.6)")
+    if label_groups or (exact and spec.G <= 32):
+        for g in range(spec.G):
+            fig.add_annotation(x=X_IN - 0.09, y=(g + 0.5) / spec.G, text=f"g{g}", showarrow=False,
+                               font=dict(color=group_colour(g), size=12))
+    _click_targets(fig, spec, (X_KERNEL + X_KERNEL_END) / 2)
+    if selected is not None:
+        _selected(fig, spec, selected, exact)
+    for x, text in ((X_IN, f"{spec.C} inputs"), ((X_KERNEL + X_KERNEL_END) / 2, f"{spec.N} kernels"),
+                    (X_OUT, f"{spec.N} outputs")):
+        fig.add_annotation(x=x, y=-0.04, text=f"<b>{text}</b>", showarrow=False, yanchor="bottom")
+    mode = "every edge" if exact else "group blocks (too many edges to draw one by one)"
+    title = (f"{spec.C} inputs → {spec.N} kernels of {_kernel_text(spec)} in G={spec.G} groups · {mode}")
+    base_layout(fig, title, height=int(min(900, max(380, 26 * max(spec.C, spec.N)))) if exact else 560)
+    fig.update_xaxes(visible=False, range=[-0.18, 1.14], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[1.02, -0.08], fixedrange=True)
+    fig.update_layout(legend=dict(orientation="h", y=-0.02), clickmode="event+select", dragmode=False)
+    return fig
+
+
+def binned(matrix: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fraction of True per bin, row starts, col starts) with at most max_cells bins a side."""
+    rows = np.unique(np.linspace(0, matrix.shape[0], min(matrix.shape[0], max_cells) + 1).astype(int))[:-1]
+    cols = np.unique(np.linspace(0, matrix.shape[1], min(matrix.shape[1], max_cells) + 1).astype(int))[:-1]
+    if len(rows) == matrix.shape[0] and len(cols) == matrix.shape[1]:
+        return matrix.astype(np.float32), rows, cols
+    counts = np.add.reduceat(np.add.reduceat(matrix.astype(np.uint32), rows, axis=0), cols, axis=1)
+    sizes = np.outer(np.diff(np.append(rows, matrix.shape[0])), np.diff(np.append(cols, matrix.shape[1])))
+    return (counts / sizes).astype(np.float32), rows, cols
+
+
+def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tuple[int, int] | None,
+                   row_label: str, col_label: str) -> go.Figure:
+    z, rows, cols = binned(matrix)
+    exact = z.shape == matrix.shape
+    hover = (f"{row_label} %{{y}} · {col_label} %{{x}} · reads: %{{z:.0f}}<extra></extra>" if exact else
+             f"{row_label}s from %{{y}} · {col_label}s from %{{x}} · share connected: %{{z:.0%}}<extra></extra>")
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, zmin=0, zmax=1, colorscale=[[0, ZERO], [1, colour]],
+                               showscale=False, hovertemplate=hover, xgap=1 if len(cols) <= 64 else 0,
+                               ygap=1 if len(rows) <= 64 else 0))
+    if group_lines:
+        G, _ = group_lines
+        if 1 < G <= 64:
+            # Group boundaries as one dotted trace (64 add_vline calls would cost ~0.5 s).
+            N, C = matrix.shape
+            g = np.arange(1, G)
+            xv, yv = _segments(g * C / G - 0.5, -0.5, g * C / G - 0.5, N - 0.5)
+            yh, xh = _segments(g * N / G - 0.5, -0.5, g * N / G - 0.5, C - 0.5)
+            fig.add_trace(go.Scatter(x=np.concatenate([xv, xh]), y=np.concatenate([yv, yh]), mode="lines",
+                                     line=dict(color="#888", width=1, dash="dot"), hoverinfo="skip",
+                                     showlegend=False, name="group boundaries"))
+    base_layout(fig, title + ("" if exact else f" · binned to {len(rows)}×{len(cols)}"), height=560)
+    fig.update_layout(margin=dict(t=110))
+    fig.update_xaxes(title=f"{col_label} channel", side="top", constrain="domain")
+    fig.update_yaxes(title=f"{row_label} channel", autorange="reversed", scaleanchor="x" if
+                     0.25 < matrix.shape[0] / matrix.shape[1] < 4 else None)
+    return fig
+
+
+def mask_figure(spec: ConvSpec) -> go.Figure:
+    """The N×C weight mask (block diagonal), titled with the per-kernel structured sparsity."""
+    kh, kw = spec.kernel_size
+    nz, zeros = spec.in_per_group * kh * kw, (spec.C - spec.in_per_group) * kh * kw
+    title = (f"Weight mask N×C = {spec.N:,}×{spec.C:,}: each kernel has {nz:,} nonzero weights (C/G×K×K) "
+             f"and {zeros:,} zeros ((C−C/G)×K×K), {zeros / (nz + zeros):.0%} structured sparsity")
+    return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), "output", "input")
+
+
+def reachability_figure(reach: np.ndarray, title: str) -> go.Figure:
+    """Which inputs of the first layer reach each output of the last layer."""
+    return _matrix_figure(reach, title, group_colour(2), None, "last-layer output", "first-layer input")

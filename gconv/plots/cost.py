@@ -1,0 +1,55 @@
+"""Figures of what a layer costs: params and operations over every valid G, separable vs standard."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..cost import macs, params, separable
+from ..ledger import group_sweep
+from ..spec import ConvSpec
+from .style import PALETTE, base_layout
+
+
+def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
+    """Params and MACs (or FLOPs) per sample at every valid G for spec's C, N, K; log y; current G marked."""
+    sweep = group_sweep(spec)
+    key, label = ("macs", "MACs per sample") if ops == "MAC" else ("flops", "FLOPs per sample (2·MACs)")
+    gs = [r["G"] for r in sweep]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=gs, y=[r["params"] for r in sweep], name="params", mode="lines+markers",
+                             marker=dict(color=PALETTE[0], size=9, symbol="circle"), line=dict(color=PALETTE[0]),
+                             hovertemplate="G=%{x}: %{y:,} params<extra></extra>"))
+    fig.add_trace(go.Scatter(x=gs, y=[r[key] for r in sweep], name=label, mode="lines+markers",
+                             marker=dict(color=PALETTE[1], size=9, symbol="diamond"), line=dict(color=PALETTE[1]),
+                             hovertemplate="G=%{x}: %{y:,} " + ops + "s<extra></extra>"))
+    now = next(r for r in sweep if r["G"] == spec.G)
+    fig.add_trace(go.Scatter(x=[spec.G, spec.G], y=[now["params"], now[key]], mode="markers+text",
+                             name=f"current G={spec.G}", text=[f"G={spec.G}", ""], textposition="top center",
+                             marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color=PALETTE[5], width=3)),
+                             hoverinfo="skip"))
+    base_layout(fig, f"Params and {ops}s over every valid G (C={spec.C:,}, N={spec.N:,}, K={spec.K}): "
+                     "each doubling of G halves both", height=420)
+    fig.update_xaxes(type="log", title="groups G (log scale)", tickvals=gs, ticktext=[str(g) for g in gs])
+    fig.update_yaxes(type="log", title="count (log scale)", tickformat=",")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def separable_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
+    """Standard K×K conv beside K×K depthwise + 1×1 pointwise: params and MACs (or FLOPs), stacked bars."""
+    s = separable(spec)
+    scale = 1 if ops == "MAC" else 2
+    cats = ["params", f"{ops}s per sample"]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(name="standard K×K", x=cats, y=[params(s.standard), scale * macs(s.standard)],
+                         offsetgroup="standard", marker_color=PALETTE[0], texttemplate="%{y:,}",
+                         textposition="outside"))
+    fig.add_trace(go.Bar(name="depthwise K×K", x=cats, y=[params(s.depthwise), scale * macs(s.depthwise)],
+                         offsetgroup="separable", marker_color=PALETTE[2]))
+    fig.add_trace(go.Bar(name="pointwise 1×1", x=cats, y=[params(s.pointwise), scale * macs(s.pointwise)],
+                         offsetgroup="separable", base=[params(s.depthwise), scale * macs(s.depthwise)],
+                         marker_color=PALETTE[1]))
+    base_layout(fig, f"Depthwise separable vs standard: {s.ratio:.3f}× the {ops}s "
+                     f"(1/N + 1/K² = 1/{spec.N} + 1/{spec.kernel_size[0] * spec.kernel_size[1]})", height=400)
+    fig.update_yaxes(type="log", title="count (log scale)", tickformat=",")
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.2))
+    return fig

@@ -1,0 +1,29 @@
+"""Shared look of the figures: a colour-blind-safe group palette and a theme-neutral layout."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008) colour-blind-safe qualitative palette, black swapped for grey so it reads on dark themes.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+FADED = "rgba(128,128,128,0.18)"
+ZERO = "rgba(128,128,128,0.10)"
+
+
+def group_colour(g: int) -> str:
+    """Colour of group g (the palette repeats after 8 groups; labels and hover carry the group number)."""
+    return PALETTE[g % len(PALETTE)]
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """'#0072B2', 0.5 -> 'rgba(0,114,178,0.5)'."""
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def base_layout(fig: go.Figure, title: str, height: int = 480) -> go.Figure:
+    """Transparent background and neutral fonts so the figure reads in light and dark themes."""
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
+                      margin=dict(l=10, r=10, t=60, b=10), paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", hovermode="closest")
+    return fig

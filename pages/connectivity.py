@@ -1,0 +1,120 @@
+"""Connectivity: which input channels each output channel reads, alone and through stacked layers."""
+import streamlit as st
+
+from gconv import ConvSpec, connectivity
+from gconv.limits import live_spec
+from gconv.parse import FIELDS
+from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure
+from pages.shared import ui
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def equivalence(fields: tuple) -> dict:
+    """Three-way check of one layer (plain tuple argument: cached across sessions, bounded)."""
+    from gconv.equivalence import three_ways  # torch loads here, after the charts are on screen
+
+    spec = ConvSpec(**dict(fields))
+    e = three_ways(spec, batch=1, seed=0)
+    return {"split": e.split_vs_native, "dense": e.dense_vs_native, "shape": e.output_shape}
+
+
+def _on_click() -> None:
+    points = st.session_state["bipartite_chart"].selection.get("points", [])
+    hits = [p.get("customdata") for p in points if p.get("customdata") is not None]
+    if hits:
+        n = hits[0]
+        st.session_state[ui.PAGE]["n"] = int(n[0] if isinstance(n, list) else n)
+
+
+def kernel_section(spec: ConvSpec) -> None:
+    st.subheader("a. Inputs → kernels → outputs")
+    ss = st.session_state
+    ui.page_value("n", 0, ui.int_in(0, 4095), "n")
+    ss[ui.PAGE]["n"] = min(ss[ui.PAGE]["n"], spec.N - 1)
+    left, right = st.columns([1, 3])
+    n = ui.bound_widget(left.number_input, "output channel n (or click a kernel)", "n", 0, ui.int_in(0, 4095),
+                        min_value=0, max_value=spec.N - 1, step=1)
+    g = n // spec.out_per_group
+    reads = connectivity.inputs_of(spec, n)
+    kh, kw = spec.kernel_size
+    left.metric("weight[n] shape", f"{spec.in_per_group} × {kh} × {kw}")
+    left.markdown(f"Kernel **{n}** is in **group {g}** and reads input channels **{reads.start}–{reads.stop - 1}** "
+                  f"({len(reads)} of {spec.C}).")
+    if aggregated(spec):
+        left.caption(f"{spec.N * spec.in_per_group:,} edges are too many to draw one by one, so each group is a "
+                     "band; the highlighted wedge is kernel n's group.")
+    with right:
+        st.plotly_chart(bipartite(spec, selected=n), key="bipartite_chart", on_select=_on_click,
+                        selection_mode="points", config={"displayModeBar": False})
+
+
+def mask_section(spec: ConvSpec) -> None:
+    st.subheader("b. The weight mask: structured sparsity")
+    kh, kw = spec.kernel_size
+    nz, zeros = spec.in_per_group * kh * kw, (spec.C - spec.in_per_group) * kh * kw
+    c1, c2, c3 = st.columns(3)
+    c1.metric("nonzero weights per kernel (C/G×K×K)", f"{nz:,}")
+    c2.metric("zeros per kernel, seen as dense ((C−C/G)×K×K)", f"{zeros:,}")
+    c3.metric("share of a dense kernel kept", f"{nz / (nz + zeros):.2%}", help="= 1/G")
+    st.plotly_chart(mask_figure(spec), key="mask_chart", config={"displayModeBar": False})
+
+
+def stack_section(spec: ConvSpec) -> None:
+    st.subheader("c. Stacked layers and channel shuffle")
+    left, right = st.columns([1, 3])
+    layers = ui.bound_widget(left.slider, "layers in the stack", "layers", 2, ui.int_in(2, 4), min_value=2,
+                             max_value=4)
+    shuffle = ui.bound_widget(left.toggle, "channel shuffle between layers", "shuffle", False, ui.flag,
+                              to_url=lambda v: "true" if v else "false")
+    follow = ConvSpec(C=spec.N, N=spec.N, G=spec.G, K=1, H=1, W=1)
+    stack = [spec] + [follow] * (layers - 1)
+    plain = connectivity.reachability(stack, shuffle=False)
+    mixed = connectivity.reachability(stack, shuffle=True)
+    left.metric("inputs each output sees, no shuffle", f"{connectivity.fraction_reached(plain):.1%}")
+    left.metric("inputs each output sees, with shuffle", f"{connectivity.fraction_reached(mixed):.1%}")
+    left.caption(f"Layer 1 is the sidebar layer; layers 2–{layers} are 1×1 convs {spec.N}→{spec.N} with the same "
+                 f"G={spec.G}. Without a shuffle, information never crosses groups.")
+    reach = mixed if shuffle else plain
+    title = (f"Reachability through {layers} layers, {'with' if shuffle else 'without'} channel shuffle: "
+             f"{connectivity.fraction_reached(reach):.1%} of (output, input) pairs connected")
+    right.plotly_chart(reachability_figure(reach, title), key="reach_chart", config={"displayModeBar": False})
+
+
+def equivalence_section(spec: ConvSpec) -> None:
+    st.subheader("d. Live check: three ways to compute this layer")
+    st.code(f"import torch.nn as nn\n{spec.torch_repr()}", language="python")
+    live = live_spec(spec)
+    if live is None:
+        st.info("This layer is too large to run three times live here (the masked dense conv alone would need "
+                "more than the live budget); `gconv.equivalence.three_ways(spec)` runs it in a notebook.")
+        return
+    with st.spinner("Running the three convs in torch…"):
+        r = equivalence(tuple((k, getattr(live, k)) for k in FIELDS))
+    if live != spec:
+        st.caption(f"Run on a {live.H}×{live.W} crop of the input (same channels, groups and kernel) to keep it "
+                   "interactive.")
+    st.dataframe([
+        {"way": "native F.conv2d(groups=G)", "max |difference| vs native": "0 (reference)"},
+        {"way": f"G={spec.G} separate convs, concatenated", "max |difference| vs native": f"{r['split']:.2e}"},
+        {"way": "one dense conv, block-diagonal zero-masked weight",
+         "max |difference| vs native": f"{r['dense']:.2e}"},
+    ], hide_index=True, width="stretch")
+    ok = max(r["split"], r["dense"]) < 1e-4
+    (st.success if ok else st.error)(
+        f"Output {' × '.join(map(str, r['shape']))} (fp32): the three agree to "
+        f"{max(r['split'], r['dense']):.1e}." if ok else "The three ways disagree: please report this layer.")
+
+
+def render() -> None:
+    spec = ui.current_spec()
+    st.title("Connectivity")
+    st.markdown(f"**{spec.kind_label}**: {spec.C} input channels in **G={spec.G}** groups of "
+                f"{spec.in_per_group}; each of the {spec.N} kernels is {spec.in_per_group}×"
+                f"{spec.kernel_size[0]}×{spec.kernel_size[1]} and reads only its own group.")
+    kernel_section(spec)
+    mask_section(spec)
+    stack_section(spec)
+    equivalence_section(spec)
+
+
+render()

@@ -1,0 +1,71 @@
+"""Cost: params, MACs or FLOPs, bytes and intensity of the layer, with the formulas and every valid G."""
+import streamlit as st
+
+from gconv import cost, ledger
+from gconv.plots.cost import group_sweep_figure, separable_figure
+from pages.shared import ui
+
+DTYPES = ["fp32", "fp16", "bf16", "fp64", "int8"]
+
+
+def render() -> None:
+    spec = ui.current_spec()
+    st.title("Cost")
+    c1, c2, c3 = st.columns(3)
+    ops = ui.bound_widget(c1.segmented_control, "count operations as", "ops", "MAC", ui.one_of(["MAC", "FLOP"]),
+                          options=["MAC", "FLOP"], format_func=lambda o: {"MAC": "MACs", "FLOP": "FLOPs = 2·MACs"}[o],
+                          required=True)
+    dtype = ui.bound_widget(c2.selectbox, "dtype", "dtype", "fp32", ui.one_of(DTYPES), options=DTYPES)
+    batch = ui.bound_widget(c3.number_input, "batch size", "batch", 1, ui.int_in(1, 4096), min_value=1,
+                            max_value=4096, step=1)
+    ops = ops or "MAC"
+    count = cost.macs(spec) if ops == "MAC" else cost.flops(spec)
+    m = st.columns(4)
+    m[0].metric("params", f"{cost.params(spec):,}", help="weights + bias; no BatchNorm")
+    m[1].metric(f"{ops}s per sample", f"{count:,}", help="FLOPs = 2·MACs; bias adds not counted")
+    m[2].metric(f"minimum bytes moved ({dtype}, batch {batch})", f"{cost.min_bytes(spec, dtype, batch):,}",
+                help="input + weights + output, each read or written once")
+    m[3].metric("arithmetic intensity (FLOP/byte)", f"{cost.intensity(spec, dtype, batch):,.2f}",
+                help="batch·FLOPs over minimum bytes: the roofline's x axis")
+
+    kh, kw = spec.kernel_size
+    Ho, Wo = spec.out_hw
+    cg = spec.in_per_group
+    bias = f" + {spec.N:,}" if spec.bias else ""
+    st.latex(rf"\text{{params}} = N\cdot\tfrac{{C}}{{G}}\cdot K_h K_w{' + N' if spec.bias else ''} = "
+             rf"{spec.N:,}\cdot\tfrac{{{spec.C:,}}}{{{spec.G:,}}}\cdot{kh}\cdot{kw}{bias} = {cost.params(spec):,}"
+             .replace(",", "{,}"))
+    factor = "" if ops == "MAC" else r"2\cdot "
+    st.latex(rf"\text{{{ops}s}} = {factor}N\cdot H_o W_o\cdot\tfrac{{C}}{{G}}\cdot K_h K_w = {factor}{spec.N:,}"
+             rf"\cdot{Ho}\cdot{Wo}\cdot{cg:,}\cdot{kh}\cdot{kw} = {count:,}".replace(",", "{,}"))
+    st.caption(f"That is 1/G = 1/{spec.G} of the dense layer (G = 1): {cost.params(spec.dense()):,} params, "
+               f"{cost.macs(spec.dense()) * (1 if ops == 'MAC' else 2):,} {ops}s.")
+
+    rows = ledger.rows(spec, dtype, batch)
+    st.dataframe([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
+                   "value": ledger.n(r.value), "unit": r.unit} for r in ledger.visible(rows, ops)],
+                 hide_index=True, width="stretch")
+    st.download_button("Download the table (CSV)", ledger.to_csv(rows), file_name="gconv-cost.csv",
+                       mime="text/csv")
+
+    st.plotly_chart(group_sweep_figure(spec, ops), key="sweep_chart", config={"displayModeBar": False})
+
+    st.subheader("Depthwise separable vs standard")
+    s = cost.separable(spec)
+    std_p, sep_p = s.params
+    std_m, sep_m = s.macs
+    left, right = st.columns([2, 3])
+    left.markdown(
+        f"A standard {kh}×{kw} conv {spec.C:,}→{spec.N:,} against a {kh}×{kw} depthwise conv ({spec.C:,} kernels "
+        f"of 1×{kh}×{kw}) followed by a 1×1 pointwise conv {spec.C:,}→{spec.N:,}.")
+    scale = 1 if ops == "MAC" else 2
+    left.dataframe([
+        {"layer": "standard", "params": f"{std_p:,}", f"{ops}s": f"{scale * std_m:,}"},
+        {"layer": "depthwise + pointwise", "params": f"{sep_p:,}", f"{ops}s": f"{scale * sep_m:,}"},
+    ], hide_index=True, width="stretch")
+    left.markdown(f"Ratio **{s.ratio:.4f}** = 1/N + 1/(Kh·Kw) = 1/{spec.N:,} + 1/{kh * kw} "
+                  f"= {cost.separable_ratio(spec.N, spec.kernel_size):.4f}, about {1 / s.ratio:,.1f}× cheaper.")
+    right.plotly_chart(separable_figure(spec, ops), key="separable_chart", config={"displayModeBar": False})
+
+
+render()

@@ -1,0 +1,59 @@
+"""Home: the story from convolution to GDC in short steps, each with its preset."""
+import streamlit as st
+
+from gconv.presets import PRESETS
+from pages.shared import ui
+
+STEPS = [
+    ("1. Convolution", "standard", "pages/connectivity.py",
+     "An input of **C×H×W** meets **N** kernels, each **C×K×K**: every output channel reads every input "
+     "channel. The layer holds **N·C·K·K** weights."),
+    ("2. Group convolution", "resnext", "pages/connectivity.py",
+     "Split the C inputs into **G groups** of C/G. Each of the N kernels is now **C/G×K×K** and reads only "
+     "its own group, so the layer holds **N·(C/G)·K·K** weights: **1/G** of the dense layer."),
+    ("3. Why groups: two GPUs, fewer weights, structured sparsity", "alexnet_conv2", "pages/connectivity.py",
+     "AlexNet (2012) split conv2, conv4 and conv5 into G=2 so each half ran on its own GPU. Seen as a dense "
+     "conv, a grouped kernel keeps C/G×K×K weights and the other **(C − C/G)×K×K are zeros**: a structured "
+     "sparsity that can even act as a regulariser."),
+    ("4. Mixing groups: channel shuffle", "shufflenet_1x1", "pages/connectivity.py",
+     "Stacked group convs never let information cross groups. ShuffleNet reshapes the channels to (G, C/G), "
+     "transposes and flattens, so the next layer's groups see every earlier group."),
+    ("5. Depthwise convolution", "mobilenet_dw", "pages/connectivity.py",
+     "With **G = C** (and N = m·C, depth multiplier m) each kernel is **1×K×K** and reads one channel "
+     "(MobileNet, Xception)."),
+    ("6. Depthwise separable", "separable", "pages/cost.py",
+     "A K×K depthwise conv followed by a 1×1 pointwise conv replaces a standard K×K conv at "
+     "**1/N + 1/K²** of its cost."),
+    ("7. GDC vs GAP", "mobilefacenet_gdc", "pages/cost.py",
+     "A depthwise conv whose kernel is the whole map (**K = H = W**) outputs C×1×1: a **global depthwise "
+     "conv** (MobileFaceNet). It is a *learned, weighted* global pooling, where global average pooling weighs "
+     "every position 1/(H·W). On aligned faces the centre and the border should not weigh the same."),
+]
+
+PAGES = [
+    ("🔀 Connectivity", "which inputs each output reads: the bipartite diagram (click a kernel), the N×C weight "
+     "mask, stacked layers with and without channel shuffle, and a live check that native, split and masked "
+     "dense convs agree."),
+    ("🧮 Cost", "params, MACs or FLOPs, bytes and arithmetic intensity, the formulas with this layer's numbers, "
+     "every valid G on one chart, and depthwise separable vs standard; CSV download."),
+]
+
+
+def render() -> None:
+    st.title("gconv: group convolution, made visible")
+    st.markdown("Pick a layer in the sidebar (or a preset) and every page follows it. The address bar always "
+                "holds the whole view, so a link reproduces it.")
+    for title, key, target, text in STEPS:
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f"#### {title}\n{text}")
+            preset = PRESETS[key]
+            if right.button(f"Load: {preset.title}", key=f"story_{key}", on_click=ui.load_spec,
+                            args=(preset.spec,), width="stretch"):
+                st.switch_page(target)
+    st.markdown("### What each page shows")
+    for name, text in PAGES:
+        st.markdown(f"- **{name}**: {text}")
+
+
+render()

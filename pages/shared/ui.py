@@ -1,0 +1,263 @@
+"""Streamlit glue shared by every page: the layer controls, URL state, presets and the share link.
+
+State flows one way per run: URL (first run of a session only) -> canonical values in session_state
+-> widgets seeded from them -> callbacks write widget changes back -> URL written at the end of the run.
+Canonical values live apart from widget keys because Streamlit drops a widget's key when it is not drawn.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from gconv import ConvSpec, valid_groups
+from gconv.limits import DEFAULT_SPEC, LIMITS, nearest_group, repair, repair_fields
+from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
+from gconv.presets import PRESETS, find
+
+LAYER = "_layer"  # canonical layer fields: ints, (h, w) pairs, bias bool
+PAGE = "_page_values"  # canonical page-level values by URL key
+URL0 = "_url_at_start"  # query params as the session's first run saw them
+URL_OUT = "_url_out"  # what this run will write to the URL
+PROBLEMS = "_problems"
+PAIR_LABELS = {"K": "kernel K", "stride": "stride", "padding": "padding", "dilation": "dilation"}
+
+
+def _state():
+    return st.session_state
+
+
+def _start_session() -> None:
+    """On a session's first run: read the URL once and repair it into a valid layer."""
+    ss = _state()
+    if LAYER in ss:
+        return
+    ss[URL0] = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    layer_text = {k: v for k, v in ss[URL0].items() if k in FIELDS}
+    repaired = repair(layer_text)
+    ss[LAYER] = {name: getattr(repaired.spec, name) for name in FIELDS}
+    ss[PAGE] = {}
+    ss[PROBLEMS] = [f"Link: {p}" for p in repaired.problems]
+
+
+def load_spec(spec: ConvSpec) -> None:
+    """Make spec the current layer (a preset button, a row of the model inspector)."""
+    _state()[LAYER] = {name: getattr(spec, name) for name in FIELDS}
+
+
+def _sync(field: str, widget_key: str, transform: Callable = lambda v: v) -> None:
+    _state()[LAYER][field] = transform(_state()[widget_key])
+
+
+def _number(container, label: str, field: str, lo: int, hi: int, help: str | None = None,
+            part: int | None = None) -> int:
+    """A number input bound to one canonical field (or one side of an (h, w) pair)."""
+    ss = _state()
+    key = f"w_{field}" if part is None else f"w_{field}_{'hw'[part]}"
+    value = ss[LAYER][field]
+    if part is not None:
+        value = value[part] if isinstance(value, tuple) else value
+    ss[key] = int(min(max(value, lo), hi))
+
+    def on_change():
+        if part is None:
+            ss[LAYER][field] = ss[key]
+        else:
+            pair = list(ss[LAYER][field] if isinstance(ss[LAYER][field], tuple) else (ss[LAYER][field],) * 2)
+            pair[part] = ss[key]
+            ss[LAYER][field] = pair[0] if pair[0] == pair[1] else tuple(pair)
+
+    return container.number_input(label, min_value=lo, max_value=hi, step=1, key=key, help=help,
+                                  on_change=on_change)
+
+
+def _group_label(g: int, C: int, N: int) -> str:
+    if g == 1:
+        return "1 (standard)"
+    if g == C:
+        return f"{g} (depthwise)"
+    return str(g)
+
+
+def _rectangular() -> bool:
+    return any(isinstance(_state()[LAYER][f], tuple) for f in PAIR_FIELDS)
+
+
+def _set_rectangular() -> None:
+    ss = _state()
+    ss["_rect"] = ss["w_rect"]
+    if not ss["_rect"]:  # back to square: keep the height side of every pair
+        for f in PAIR_FIELDS:
+            v = ss[LAYER][f]
+            ss[LAYER][f] = v[0] if isinstance(v, tuple) else v
+
+
+def layer_controls() -> ConvSpec:
+    """Draw the sidebar controls and return the layer they describe (repaired to a valid one if needed)."""
+    _start_session()
+    ss = _state()
+    side = st.sidebar
+    side.markdown("### Layer")
+    _presets(side)
+    c1, c2 = side.columns(2)
+    _number(c1, "C (inputs)", "C", *LIMITS["C"], help="input channels")
+    _number(c2, "N (outputs)", "N", *LIMITS["N"], help="output channels = number of kernels")
+    layer = ss[LAYER]
+    groups = valid_groups(layer["C"], layer["N"])
+    if layer["G"] not in groups:
+        old = layer["G"]
+        layer["G"] = nearest_group(old, layer["C"], layer["N"])
+        side.caption(f"G={old} does not divide C={layer['C']} and N={layer['N']}; moved to G={layer['G']}.")
+    ss["w_G"] = layer["G"]
+    if len(groups) > 1:
+        side.select_slider("G (groups)", options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
+                           format_func=lambda g: _group_label(g, layer["C"], layer["N"]),
+                           help="only divisors of both C and N; from standard (G=1) to depthwise (G=C)")
+    else:
+        side.caption(f"G = 1: C={layer['C']} and N={layer['N']} share no divisor > 1")
+    if layer["G"] == layer["C"] and layer["C"] > 1:
+        ss["w_m"] = layer["N"] // layer["C"]
+        side.number_input("depth multiplier m (N = m·C)", min_value=1, max_value=max(1, LIMITS["N"][1] // layer["C"]),
+                          key="w_m", on_change=lambda: ss[LAYER].update(N=ss["w_m"] * ss[LAYER]["C"]),
+                          help="depthwise conv with m kernels per input channel")
+    ss["_rect"] = ss.get("_rect", False) or _rectangular()  # a link or preset with pairs turns it on
+    ss["w_rect"] = ss["_rect"]
+    side.toggle("rectangular (h×w) kernel, stride, padding, dilation", key="w_rect", on_change=_set_rectangular)
+    _pair_inputs(side, "K", ss["_rect"])
+    c1, c2 = side.columns(2)
+    _number(c1, "H (height)", "H", *LIMITS["H"])
+    _number(c2, "W (width)", "W", *LIMITS["W"])
+    for f in ("stride", "padding", "dilation"):
+        _pair_inputs(side, f, ss["_rect"])
+    ss["w_bias"] = bool(layer["bias"])
+    side.checkbox("bias", key="w_bias", on_change=_sync, args=("bias", "w_bias"))
+    fixed = repair_fields(dict(layer))
+    spec = fixed.spec
+    ss["_fix_notes"] = fixed.problems
+    ss["spec"] = spec
+    ss[URL_OUT] = to_text(spec)
+    return spec
+
+
+def _pair_inputs(container, field: str, rect: bool) -> None:
+    lo, hi = LIMITS[field]
+    if rect:
+        c1, c2 = container.columns(2)
+        _number(c1, f"{PAIR_LABELS[field]} h", field, lo, hi, part=0)
+        _number(c2, f"{PAIR_LABELS[field]} w", field, lo, hi, part=1)
+    else:
+        _number(container, PAIR_LABELS[field], field, lo, hi, part=0 if isinstance(
+            _state()[LAYER][field], tuple) else None)
+
+
+def _load_preset() -> None:
+    key = _state().get("w_preset")
+    if key in PRESETS:
+        load_spec(PRESETS[key].spec)
+
+
+def _presets(container) -> None:
+    current = find(ConvSpec(**_state()[LAYER])) if _valid_layer() else None
+    _state()["w_preset"] = current.key if current else None
+    container.pills("Presets", options=list(PRESETS), format_func=lambda k: PRESETS[k].title, key="w_preset",
+                    on_change=_load_preset, help="load a layer from the literature")
+
+
+def _valid_layer() -> bool:
+    try:
+        ConvSpec(**_state()[LAYER])
+        return True
+    except ValueError:
+        return False
+
+
+def show_problems() -> None:
+    """The URL's and the controls' problems, as readable messages above the page (never a traceback)."""
+    ss = _state()
+    for p in ss.get(PROBLEMS, []):
+        st.warning(p, icon="⚠️")
+    notes = ss.get("_fix_notes", [])
+    if notes:
+        st.error("This layer is not valid: " + " ".join(notes[:1]) + (
+            "\n\nShowing the nearest valid layer instead: " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
+            icon="🚫")
+    ss[PROBLEMS] = []  # a link's problems are shown once
+
+
+def current_spec() -> ConvSpec:
+    """The layer the sidebar describes (set by layer_controls in app.py)."""
+    return _state().get("spec", DEFAULT_SPEC)
+
+
+def page_value(key: str, default, parse: Callable[[str], object], problems_label: str | None = None):
+    """A page-level value seeded from the URL (once) and kept in session state; parse raises ValueError."""
+    ss = _state()
+    _start_session()
+    store = ss[PAGE]
+    if key not in store:
+        text = ss[URL0].pop(key, None) if URL0 in ss else None
+        store[key] = default
+        if text is not None:
+            try:
+                store[key] = parse(text)
+            except ValueError as e:
+                st.warning(f"Link: {problems_label or key}={str(text)[:32]!r} ignored: {e}", icon="⚠️")
+    return store[key]
+
+
+def bound_widget(widget: Callable, label: str, key: str, default, parse: Callable[[str], object],
+                 to_url: Callable[[object], str] = str, **kwargs):
+    """A widget whose value lives in the URL under key (seeded from it, written back each run)."""
+    ss = _state()
+    value = page_value(key, default, parse)
+    wkey = f"wp_{key}"
+    ss[wkey] = value
+
+    def on_change():
+        ss[PAGE][key] = ss[wkey]
+
+    out = widget(label, key=wkey, on_change=on_change, **kwargs)
+    ss.setdefault(URL_OUT, {})[key] = to_url(out)
+    return out
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """A URL parser for an int in [lo, hi]."""
+    def parse(text: str) -> int:
+        v = parse_int("value", text)
+        if not lo <= v <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return v
+    return parse
+
+
+def one_of(options) -> Callable[[str], object]:
+    """A URL parser for one of a fixed set of text options."""
+    def parse(text: str):
+        if text not in options:
+            raise ValueError(f"valid: {', '.join(map(str, options))}")
+        return text
+    return parse
+
+
+def flag(text: str) -> bool:
+    """A URL parser for a yes/no value."""
+    return parse_bool("value", text)
+
+
+def write_url() -> None:
+    """Write this run's state to the query string (only when it changed) and show the share link."""
+    ss = _state()
+    out = {k: str(v) for k, v in ss.get(URL_OUT, {}).items()}
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != out:
+        st.query_params.from_dict(out)
+    ss[URL_OUT] = {}
+    try:
+        base = st.context.url or ""
+    except Exception:  # no browser context (tests, scripts)
+        base = ""
+    st.sidebar.markdown("### Share this view")
+    st.sidebar.code(f"{base}?{urlencode(out)}", language=None, wrap_lines=True)
+    st.sidebar.caption("The copy icon on the box copies the link; it reopens this page with these settings.")
