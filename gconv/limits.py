@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import cost
-from .parse import FIELDS, format_pair, parse_field
+from .parse import DEFAULTS, FIELDS, format_pair, parse_field
 from .spec import ConvSpec, SpecError, as_pair, out_size, valid_groups
 
 # Inclusive bounds per field for the interactive app (the library itself has no upper bounds).
@@ -65,7 +65,8 @@ def _fit_kernel(fields: dict, problems: list[str]) -> None:
 
 
 def repair(values: Mapping[str, str], base: ConvSpec = DEFAULT_SPEC) -> Repaired:
-    """A valid spec from text values (URL query, form): bad fields keep base's value, out-of-range
+    """A valid spec from text values (URL query, form): missing C, N, G, K, H, W come from base, missing
+    stride, padding, dilation, bias from nn.Conv2d's defaults; bad fields keep that value, out-of-range
     values are clamped, G snaps to the nearest valid divisor, and a kernel too large shrinks to fit.
 
     >>> r = repair({"C": "64", "N": "128", "G": "3", "K": "3", "H": "56", "W": "56"})
@@ -74,6 +75,8 @@ def repair(values: Mapping[str, str], base: ConvSpec = DEFAULT_SPEC) -> Repaired
     """
     problems: list[str] = []
     fields = {name: getattr(base, name) for name in FIELDS}
+    if any(name in values for name in FIELDS):
+        fields.update(DEFAULTS)  # a link that names a layer gets nn.Conv2d's defaults for what it omits
     for name in FIELDS:
         if name not in values:
             continue

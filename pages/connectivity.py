@@ -5,7 +5,7 @@ from gconv import ConvSpec, connectivity
 from gconv.limits import live_spec
 from gconv.parse import FIELDS
 from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure
-from pages.shared import ui
+from pages.shared import router, ui
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -117,4 +117,4 @@ def render() -> None:
     equivalence_section(spec)
 
 
-render()
+router.page(render)

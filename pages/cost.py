@@ -3,7 +3,7 @@ import streamlit as st
 
 from gconv import cost, ledger
 from gconv.plots.cost import group_sweep_figure, separable_figure
-from pages.shared import ui
+from pages.shared import router, ui
 
 DTYPES = ["fp32", "fp16", "bf16", "fp64", "int8"]
 
@@ -68,4 +68,4 @@ def render() -> None:
     right.plotly_chart(separable_figure(spec, ops), key="separable_chart", config={"displayModeBar": False})
 
 
-render()
+router.page(render)

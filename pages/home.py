@@ -2,7 +2,7 @@
 import streamlit as st
 
 from gconv.presets import PRESETS
-from pages.shared import ui
+from pages.shared import router, ui
 
 STEPS = [
     ("1. Convolution", "standard", "pages/connectivity.py",
@@ -56,4 +56,4 @@ def render() -> None:
         st.markdown(f"- **{name}**: {text}")
 
 
-render()
+router.page(render)

@@ -1,0 +1,49 @@
+"""The app's navigation: the page list and one run of the app (controls, page, URL).
+
+Streamlit routes a deep link on a freshly started server through its legacy `pages/` mechanism, which runs
+the page file alone, before any st.navigation call. Each page therefore hands such a run back to main()
+through page(), so the sidebar and the URL state are there whichever way the page was reached.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import streamlit as st
+
+from . import ui
+
+PAGES = [
+    # (file, title, icon, url_path)
+    ("pages/home.py", "Home", ":material/home:", ""),
+    ("pages/connectivity.py", "Connectivity", ":material/hub:", "connectivity"),
+    ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
+]
+_run = threading.local()  # each session's script runs in its own thread
+
+
+def routed() -> bool:
+    """True while main() is running the current page."""
+    return getattr(_run, "depth", 0) > 0
+
+
+def main() -> None:
+    """One run of the app: navigation, shared sidebar controls, the chosen page, then the URL."""
+    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon="🧩", layout="wide")
+    page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES])
+    _run.depth = getattr(_run, "depth", 0) + 1
+    try:
+        ui.layer_controls()
+        ui.show_problems()
+        page.run()
+        ui.write_url()
+    finally:
+        _run.depth -= 1
+
+
+def page(render: Callable[[], None]) -> None:
+    """Run a page's render function, or the whole app if Streamlit ran the page file on its own."""
+    if routed():
+        render()
+    else:
+        main()

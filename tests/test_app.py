@@ -1,0 +1,231 @@
+"""The Streamlit app through AppTest: every page, every preset, edge inputs, URL state, figure contents."""
+import base64
+import json
+
+import numpy as np
+import pytest
+import torch.nn as nn
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from gconv import ConvSpec, valid_groups
+from gconv.parse import to_text
+from gconv.presets import PRESETS
+
+APP = str(ROOT / "app.py")
+PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py"]
+
+
+def run_app(page: str = "pages/home.py", **params) -> AppTest:
+    """A fresh session whose first run is page with these query params (a deep link).
+
+    Before the first run AppTest names a page by its file name, which is each page's url_path here.
+    """
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({k: str(v) for k, v in params.items()})
+    if page != "pages/home.py":
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A plotly JSON array: a plain list, or plotly's typed-array form {dtype, bdata (base64), shape}."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = [int(s) for s in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(value)
+
+
+def torch_params(spec: ConvSpec) -> int:
+    """Oracle: nn.Conv2d's own parameter count."""
+    layer = nn.Conv2d(spec.C, spec.N, spec.K, groups=spec.G, bias=spec.bias, device="meta")
+    return sum(p.numel() for p in layer.parameters())
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_every_page_runs_for_every_preset(key):
+    preset = PRESETS[key]
+    at = run_app(**to_text(preset.spec))
+    assert at.session_state["spec"] == preset.spec
+    for page in PAGES[1:]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert at.session_state["spec"] == preset.spec
+        assert at.get("plotly_chart"), page
+    assert metric(at, "params") == f"{torch_params(preset.spec):,}"
+
+
+EDGE_LINKS = [
+    dict(C=1, N=1, G=1, K=1, H=1, W=1),
+    dict(C=1, N=7, G=1, K=3, H=3, W=3),
+    dict(C=64, N=64, G=64, K=3, H=8, W=8, padding=1),  # G = C
+    dict(C=16, N=16, G=4, K=9, H=5, W=5),  # K larger than H: output would be empty
+    dict(C="abc", N="-3", G="0", K="99999999999", H="1e3", W="", stride="x", padding="-1", dilation="0",
+         bias="maybe", junk="<script>alert(1)</script>", n="zzz", layers="99", shuffle="perhaps", ops="MOPS",
+         dtype="fp12", batch="-1"),
+    dict(C="4096", N="4096", G="4096", K="3", H="1024", W="1024"),
+    dict(C="999999", N="2", G="2", K="7x6", H="7", W="6"),
+]
+
+
+@pytest.mark.parametrize("params", EDGE_LINKS)
+@pytest.mark.parametrize("page", PAGES)
+def test_edge_links_render_with_messages(page, params):
+    at = run_app(page, **params)
+    spec = at.session_state["spec"]
+    assert isinstance(spec, ConvSpec)  # a valid layer is always on screen
+    if page != "pages/home.py":
+        assert at.get("plotly_chart")
+
+
+def test_nonsense_link_explains_each_problem():
+    at = run_app("pages/cost.py", C="abc", G="3", K="9", H="5", W="5", padding="0", ops="MOPS")
+    text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    assert "C='abc' is not a whole number" in text
+    assert "G=3 must divide C=64 and N=64; valid G: 1, 2, 4, 8, 16, 32, 64" in text
+    assert "padding ≥ 2" in text and "showing K=5" in text
+    assert "ops='MOPS' ignored: valid: MAC, FLOP" in text
+    assert at.session_state["spec"] == ConvSpec(C=64, N=64, G=4, K=5, H=5, W=5, padding=0)
+
+
+def test_link_restores_state_and_is_written_back():
+    params = dict(C=96, N=256, G=2, K=5, H=27, W=27, padding=2, bias="true", ops="FLOP", dtype="fp16", batch=8)
+    at = run_app("pages/cost.py", **params)
+    spec = ConvSpec(C=96, N=256, G=2, K=5, H=27, W=27, padding=2, bias=True)
+    assert at.session_state["spec"] == spec
+    assert at.number_input(key="w_C").value == 96 and at.select_slider(key="w_G").value == 2
+    assert at.checkbox(key="w_bias").value is True
+    assert metric(at, "FLOPs per sample") == f"{2 * 256 * 27 * 27 * 48 * 25:,}"  # 2·N·Ho·Wo·(C/G)·K²
+    assert at.query_params["ops"] == ["FLOP"] or at.query_params["ops"] == "FLOP"
+    for k, v in to_text(spec).items():
+        got = at.query_params[k]
+        assert (got[0] if isinstance(got, list) else got) == v
+
+
+def test_changing_a_widget_changes_the_numbers():
+    at = run_app("pages/cost.py", C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+    assert metric(at, "params") == f"{torch_params(ConvSpec(C=64, N=128, G=4, K=3, H=56, W=56)):,}"
+    at.select_slider(key="w_G").set_value(16).run()
+    assert metric(at, "params") == f"{torch_params(ConvSpec(C=64, N=128, G=16, K=3, H=56, W=56)):,}"
+    at.number_input(key="w_C").set_value(96).run()  # G=16 still divides 96 and 128
+    assert at.session_state["spec"].C == 96
+    assert metric(at, "params") == f"{torch_params(ConvSpec(C=96, N=128, G=16, K=3, H=56, W=56)):,}"
+    at.number_input(key="w_C").set_value(24).run()  # 16 does not divide 24: G moves to a valid divisor
+    spec = at.session_state["spec"]
+    assert spec.G in valid_groups(24, 128) and spec.G == 8  # nearest valid divisor on a log scale
+
+
+def test_group_slider_offers_only_divisors():
+    at = run_app("pages/connectivity.py", C=12, N=18, G=3, K=3, H=8, W=8)
+    options = at.select_slider(key="w_G").options
+    assert len(options) == len(valid_groups(12, 18)) == 4
+    assert options[0].startswith("1") and "standard" in options[0]
+
+
+def test_depth_multiplier_appears_for_depthwise():
+    at = run_app("pages/cost.py", C=32, N=32, G=32, K=3, H=16, W=16, padding=1)
+    assert at.number_input(key="w_m").value == 1
+    at.number_input(key="w_m").set_value(3).run()
+    assert at.session_state["spec"] == ConvSpec(C=32, N=96, G=32, K=3, H=16, W=16, padding=1)
+    assert "multiplier" in at.session_state["spec"].kind_label
+    at = run_app("pages/cost.py", C=32, N=64, G=4)
+    assert not [w for w in at.number_input if w.key == "w_m"]
+
+
+def test_invalid_widget_combination_shows_message_and_page_still_renders():
+    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=8, W=8, padding=0)
+    at.number_input(key="w_K").set_value(11).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "the output would be empty" in errors and "showing K=8" in errors
+    assert at.session_state["spec"].K == 8
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_rectangular_kernel_controls():
+    at = run_app("pages/cost.py", C=512, N=512, G=512, K="7x6", H=7, W=6)
+    assert at.toggle(key="w_rect").value is True
+    assert at.number_input(key="w_K_h").value == 7 and at.number_input(key="w_K_w").value == 6
+    assert at.session_state["spec"].kind.value == "gdc"
+    at.number_input(key="w_K_w").set_value(5).run()
+    assert at.session_state["spec"].K == (7, 5)
+    at.toggle(key="w_rect").set_value(False).run()
+    assert at.number_input(key="w_K").value == 7  # square again: the height side is kept
+    # ...and a 7×7 kernel no longer fits W=6 without padding: said, and the nearest valid layer is shown
+    assert "showing K=7x6" in " ".join(e.value for e in at.error)
+
+
+def test_connectivity_figures_against_group_rule():
+    at = run_app("pages/connectivity.py", C=8, N=12, G=4, K=3, H=6, W=6, n=5)
+    bip, mask, reach = charts(at)
+    names = [t.get("name") for t in bip["data"]]
+    assert [f"group {g}" for g in range(4)] == [n for n in names if n and n.startswith("group ")]
+    assert "kernel 5 reads inputs 2–3" in names  # n=5 is in group 5 // (12/4) = 1: inputs 2, 3
+    z = array(mask["data"][0]["z"])
+    n, c = np.indices((12, 8))
+    assert (z.astype(bool) == (n // 3 == c // 2)).all()  # independent rule: same group index
+    assert "structured sparsity" in mask["layout"]["title"]["text"]
+    assert array(reach["data"][0]["z"]).mean() == pytest.approx(1 / 4)  # no shuffle: 1/G
+    assert at.number_input(key="wp_n").value == 5
+    at.toggle(key="wp_shuffle").set_value(True).run()
+    reach = charts(at)[2]
+    # One shuffle of 4 groups of 3: each layer-2 group draws from 3 of the 4 layer-1 groups (ShuffleNet Fig. 1c)
+    assert array(reach["data"][0]["z"]).mean() == pytest.approx(3 / 4)
+    at.slider(key="wp_layers").set_value(3).run()
+    assert array(charts(at)[2]["data"][0]["z"]).mean() == pytest.approx(1.0)  # a second shuffle mixes all
+
+
+def test_large_layers_aggregate():
+    at = run_app("pages/connectivity.py", C=512, N=512, G=16, K=3, H=14, W=14, padding=1)
+    bip = charts(at)[0]
+    assert "group blocks" in bip["layout"]["title"]["text"]
+    assert sum(array(t.get("x", [])).size for t in bip["data"]) < 20_000
+
+
+def test_equivalence_is_shown():
+    at = run_app("pages/connectivity.py", C=8, N=8, G=4, K=3, H=6, W=6, padding=1)
+    assert any("nn.Conv2d(8, 8, kernel_size=3" in c.value for c in at.code)
+    assert any("agree" in s.value for s in at.success)
+
+
+def test_cost_page_chart_and_download():
+    at = run_app("pages/cost.py", C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+    sweep = charts(at)[0]
+    params_trace = next(t for t in sweep["data"] if t["name"] == "params")
+    gs = valid_groups(64, 128)
+    assert array(params_trace["x"]).tolist() == gs
+    assert array(params_trace["y"]).tolist() == [torch_params(ConvSpec(C=64, N=128, G=g, K=3, H=56, W=56)) for g in gs]
+    assert sweep["layout"]["yaxis"]["type"] == "log"
+    assert any(t["name"] == "current G=4" for t in sweep["data"])
+    at.segmented_control(key="wp_ops").set_value("FLOP").run()
+    assert any(m.label.startswith("FLOPs per sample") for m in at.metric)
+    assert at.get("download_button")
+
+
+def test_home_story_buttons_load_presets():
+    at = run_app()
+    buttons = [b for b in at.button if b.key and b.key.startswith("story_")]
+    assert len(buttons) == 7
+    at.button(key="story_mobilefacenet_gdc").click().run()
+    assert not at.exception
+    assert at.session_state["spec"] == PRESETS["mobilefacenet_gdc"].spec
+
+
+def test_preset_pills_load_and_mark_current():
+    at = run_app("pages/cost.py")
+    at.button_group(key="w_preset").set_value("alexnet_conv2").run()
+    assert at.session_state["spec"] == PRESETS["alexnet_conv2"].spec
+    assert at.button_group(key="w_preset").value == "alexnet_conv2"
+    at.number_input(key="w_H").set_value(28).run()
+    assert at.button_group(key="w_preset").value is None  # no longer a preset
