@@ -101,8 +101,8 @@ def repair_fields(fields: dict, problems: list[str] | None = None) -> Repaired:
 
 
 # The live equivalence check runs three convs, one of them dense (G times the MACs): keep it interactive.
-LIVE_MAX_MACS = 150_000_000
-LIVE_MAX_BYTES = 256 * 2**20
+LIVE_MAX_MACS = 20_000_000
+LIVE_MAX_BYTES = 64 * 2**20
 
 
 def live_spec(spec: ConvSpec) -> ConvSpec | None:

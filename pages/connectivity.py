@@ -18,12 +18,20 @@ def equivalence(fields: tuple) -> dict:
     return {"split": e.split_vs_native, "dense": e.dense_vs_native, "shape": e.output_shape}
 
 
+def _chart_key() -> str:
+    return f"bipartite_chart_{st.session_state.get('_clicks', 0)}"
+
+
 def _on_click() -> None:
-    points = st.session_state["bipartite_chart"].selection.get("points", [])
+    ss = st.session_state
+    points = ss[_chart_key()].selection.get("points", [])
     hits = [p.get("customdata") for p in points if p.get("customdata") is not None]
     if hits:
         n = hits[0]
-        st.session_state[ui.PAGE]["n"] = int(n[0] if isinstance(n, list) else n)
+        ss[ui.PAGE]["n"] = int(n[0] if isinstance(n, list) else n)
+    # A fresh chart key drops plotly's selection, which would otherwise dim the diagram and turn a second
+    # click on the same kernel into a deselection.
+    ss["_clicks"] = ss.get("_clicks", 0) + 1
 
 
 def kernel_section(spec: ConvSpec) -> None:
@@ -38,13 +46,13 @@ def kernel_section(spec: ConvSpec) -> None:
     reads = connectivity.inputs_of(spec, n)
     kh, kw = spec.kernel_size
     left.metric("weight[n] shape", f"{spec.in_per_group} × {kh} × {kw}")
-    left.markdown(f"Kernel **{n}** is in **group {g}** and reads input channels **{reads.start}–{reads.stop - 1}** "
-                  f"({len(reads)} of {spec.C}).")
+    span = f"channel **{reads.start}**" if len(reads) == 1 else f"channels **{reads.start}–{reads.stop - 1}**"
+    left.markdown(f"Kernel **{n}** is in **group {g}** and reads input {span} ({len(reads)} of {spec.C}).")
     if aggregated(spec):
         left.caption(f"{spec.N * spec.in_per_group:,} edges are too many to draw one by one, so each group is a "
                      "band; the highlighted wedge is kernel n's group.")
     with right:
-        st.plotly_chart(bipartite(spec, selected=n), key="bipartite_chart", on_select=_on_click,
+        st.plotly_chart(bipartite(spec, selected=n), key=_chart_key(), on_select=_on_click,
                         selection_mode="points", config={"displayModeBar": False})
 
 
@@ -75,8 +83,9 @@ def stack_section(spec: ConvSpec) -> None:
     left.caption(f"Layer 1 is the sidebar layer; layers 2–{layers} are 1×1 convs {spec.N}→{spec.N} with the same "
                  f"G={spec.G}. Without a shuffle, information never crosses groups.")
     reach = mixed if shuffle else plain
-    title = (f"Reachability through {layers} layers, {'with' if shuffle else 'without'} channel shuffle: "
-             f"{connectivity.fraction_reached(reach):.1%} of (output, input) pairs connected")
+    title = (f"Reachability through {layers} layers, {'with' if shuffle else 'without'} channel shuffle "
+             f"(rows: last-layer outputs, columns: first-layer inputs)<br><sup>"
+             f"{connectivity.fraction_reached(reach):.1%} of (output, input) pairs connected</sup>")
     right.plotly_chart(reachability_figure(reach, title), key="reach_chart", config={"displayModeBar": False})
 
 
@@ -93,12 +102,12 @@ def equivalence_section(spec: ConvSpec) -> None:
     if live != spec:
         st.caption(f"Run on a {live.H}×{live.W} crop of the input (same channels, groups and kernel) to keep it "
                    "interactive.")
-    st.dataframe([
+    st.table([
         {"way": "native F.conv2d(groups=G)", "max |difference| vs native": "0 (reference)"},
         {"way": f"G={spec.G} separate convs, concatenated", "max |difference| vs native": f"{r['split']:.2e}"},
         {"way": "one dense conv, block-diagonal zero-masked weight",
          "max |difference| vs native": f"{r['dense']:.2e}"},
-    ], hide_index=True, width="stretch")
+    ])
     ok = max(r["split"], r["dense"]) < 1e-4
     (st.success if ok else st.error)(
         f"Output {' × '.join(map(str, r['shape']))} (fp32): the three agree to "

@@ -28,27 +28,29 @@ def render() -> None:
     m[3].metric("arithmetic intensity (FLOP/byte)", f"{cost.intensity(spec, dtype, batch):,.2f}",
                 help="batch·FLOPs over minimum bytes: the roofline's x axis")
 
+    st.plotly_chart(group_sweep_figure(spec, ops), key="sweep_chart", config={"displayModeBar": False})
+
     kh, kw = spec.kernel_size
     Ho, Wo = spec.out_hw
     cg = spec.in_per_group
     bias = f" + {spec.N:,}" if spec.bias else ""
-    st.latex(rf"\text{{params}} = N\cdot\tfrac{{C}}{{G}}\cdot K_h K_w{' + N' if spec.bias else ''} = "
-             rf"{spec.N:,}\cdot\tfrac{{{spec.C:,}}}{{{spec.G:,}}}\cdot{kh}\cdot{kw}{bias} = {cost.params(spec):,}"
-             .replace(",", "{,}"))
-    factor = "" if ops == "MAC" else r"2\cdot "
-    st.latex(rf"\text{{{ops}s}} = {factor}N\cdot H_o W_o\cdot\tfrac{{C}}{{G}}\cdot K_h K_w = {factor}{spec.N:,}"
-             rf"\cdot{Ho}\cdot{Wo}\cdot{cg:,}\cdot{kh}\cdot{kw} = {count:,}".replace(",", "{,}"))
+    # Plain text formulas and st.table: KaTeX and the dataframe grid are lazy browser bundles that would
+    # delay the first chart of a deep link by about a second on a small machine.
+    factor = "" if ops == "MAC" else "2·"
+    st.markdown(
+        f"**params** = N·(C/G)·Kh·Kw{' + N' if spec.bias else ''} = {spec.N:,}·({spec.C:,}/{spec.G:,})·{kh}·{kw}"
+        f"{bias} = **{cost.params(spec):,}**  \n"
+        f"**{ops}s per sample** = {factor}N·Ho·Wo·(C/G)·Kh·Kw = {factor}{spec.N:,}·{Ho}·{Wo}·{cg:,}·{kh}·{kw} = "
+        f"**{count:,}**")
     st.caption(f"That is 1/G = 1/{spec.G} of the dense layer (G = 1): {cost.params(spec.dense()):,} params, "
                f"{cost.macs(spec.dense()) * (1 if ops == 'MAC' else 2):,} {ops}s.")
 
     rows = ledger.rows(spec, dtype, batch)
-    st.dataframe([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
-                   "value": ledger.n(r.value), "unit": r.unit} for r in ledger.visible(rows, ops)],
-                 hide_index=True, width="stretch")
+    st.table([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
+               "value": ledger.n(r.value), "unit": r.unit} for r in ledger.visible(rows, ops)])
     st.download_button("Download the table (CSV)", ledger.to_csv(rows), file_name="gconv-cost.csv",
                        mime="text/csv")
 
-    st.plotly_chart(group_sweep_figure(spec, ops), key="sweep_chart", config={"displayModeBar": False})
 
     st.subheader("Depthwise separable vs standard")
     s = cost.separable(spec)
@@ -59,10 +61,10 @@ def render() -> None:
         f"A standard {kh}×{kw} conv {spec.C:,}→{spec.N:,} against a {kh}×{kw} depthwise conv ({spec.C:,} kernels "
         f"of 1×{kh}×{kw}) followed by a 1×1 pointwise conv {spec.C:,}→{spec.N:,}.")
     scale = 1 if ops == "MAC" else 2
-    left.dataframe([
+    left.table([
         {"layer": "standard", "params": f"{std_p:,}", f"{ops}s": f"{scale * std_m:,}"},
         {"layer": "depthwise + pointwise", "params": f"{sep_p:,}", f"{ops}s": f"{scale * sep_m:,}"},
-    ], hide_index=True, width="stretch")
+    ])
     left.markdown(f"Ratio **{s.ratio:.4f}** = 1/N + 1/(Kh·Kw) = 1/{spec.N:,} + 1/{kh * kw} "
                   f"= {cost.separable_ratio(spec.N, spec.kernel_size):.4f}, about {1 / s.ratio:,.1f}× cheaper.")
     right.plotly_chart(separable_figure(spec, ops), key="separable_chart", config={"displayModeBar": False})

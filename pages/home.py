@@ -1,6 +1,7 @@
 """Home: the story from convolution to GDC in short steps, each with its preset."""
 import streamlit as st
 
+from gconv.parse import to_text
 from gconv.presets import PRESETS
 from pages.shared import router, ui
 
@@ -50,7 +51,8 @@ def render() -> None:
             preset = PRESETS[key]
             if right.button(f"Load: {preset.title}", key=f"story_{key}", on_click=ui.load_spec,
                             args=(preset.spec,), width="stretch"):
-                st.switch_page(target)
+                # The query string goes with the switch: one written after it would be dropped by the browser.
+                st.switch_page(target, query_params=to_text(preset.spec))
     st.markdown("### What each page shows")
     for name, text in PAGES:
         st.markdown(f"- **{name}**: {text}")

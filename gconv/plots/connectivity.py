@@ -12,6 +12,7 @@ MAX_EDGES = 2000  # above this many edges (or 256 channels a side) the diagram d
 MAX_NODES = 256
 MAX_CELLS = 256  # heatmaps are binned to at most this many rows and columns
 MAX_CLICK_TARGETS = 512
+MAX_BANDS = 128
 X_IN, X_KERNEL, X_KERNEL_END, X_OUT = 0.0, 0.62, 0.78, 1.0
 
 
@@ -48,6 +49,14 @@ def _by_colour(groups: np.ndarray) -> dict[str, np.ndarray]:
     return {c: np.flatnonzero(colours == c) for c in dict.fromkeys(colours.tolist())}
 
 
+def _labels(fig: go.Figure, x, y, text: list[str], size: int, colour=None) -> None:
+    """Many text labels as one scatter trace (plotly draws one annotation per DOM node, far slower)."""
+    y = np.asarray(y, dtype=float)
+    fig.add_trace(go.Scatter(x=np.broadcast_to(np.asarray(x, dtype=float), y.shape), y=y, text=text,
+                             mode="text", textfont=dict(size=size, color=colour), hoverinfo="skip",
+                             showlegend=False))
+
+
 def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
     """Near-invisible markers on the kernels: Streamlit reports clicks on them with customdata = n."""
     n = np.unique(np.linspace(0, spec.N - 1, min(spec.N, MAX_CLICK_TARGETS)).round().astype(int))
@@ -55,7 +64,8 @@ def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
     lo, hi = g * spec.in_per_group, (g + 1) * spec.in_per_group - 1
     fig.add_trace(go.Scatter(
         x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name="kernels",
-        marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01),
+        marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01,
+                    line=dict(width=0)),
         hovertemplate=[f"kernel {k} (group {gg}) · weight[{k}]: {_kernel_text(spec)} · reads inputs {a}–{b}"
                        "<extra></extra>" for k, gg, a, b in zip(n, g, lo, hi)],
         showlegend=False))
@@ -88,16 +98,22 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
     yin = (np.arange(spec.C) + 0.5) / spec.C
     yout = (np.arange(spec.N) + 0.5) / spec.N
     fade = selected is not None
-    label_groups = spec.G <= 8
+    label_groups = spec.G <= 7  # one legend entry per colour while colours are not yet reused
     if exact:
-        for g in range(spec.G):
-            n = np.arange(g * spec.out_per_group, (g + 1) * spec.out_per_group)
-            c = np.arange(g * spec.in_per_group, (g + 1) * spec.in_per_group)
-            xs, ys = _segments(X_IN, yin[c][None, :], X_KERNEL, yout[n][:, None])
+        # One trace per palette colour (not per group): trace count, not edge count, is what slows the browser.
+        groups = np.arange(spec.G)
+        for colour, gs in _by_colour(groups).items():
+            n = (gs[:, None] * spec.out_per_group + np.arange(spec.out_per_group)).ravel()
+            c = (gs[:, None] * spec.in_per_group + np.arange(spec.in_per_group))
+            # every (n, c) pair within a group: broadcast outputs of group g against its inputs
+            pairs_n = np.repeat(n, spec.in_per_group)
+            pairs_c = np.repeat(c, spec.out_per_group, axis=0).ravel()
+            xs, ys = _segments(X_IN, yin[pairs_c], X_KERNEL, yout[pairs_n])
+            name = f"group {gs[0]}" if len(gs) == 1 else "groups " + ", ".join(map(str, gs[:4])) + (
+                "…" if len(gs) > 4 else "")
             fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup=f"g{g}",
-                line=dict(color=rgba(group_colour(g), 0.22) if fade else group_colour(g), width=1.2),
-                name=f"group {g}", showlegend=label_groups and not fade))
+                x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, showlegend=label_groups and not fade,
+                line=dict(color=rgba(colour, 0.22) if fade else colour, width=1.2)))
         for colour, idx in _by_colour(gin).items():
             fig.add_trace(go.Scatter(
                 x=np.full(len(idx), X_IN), y=yin[idx], mode="markers+text" if spec.C <= 32 else "markers",
@@ -118,39 +134,43 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
             marker=dict(size=10 if spec.N <= 64 else 5, color=[group_colour(g) for g in gout]),
             hovertemplate=[f"output y{n} · group {gout[n]}<extra></extra>" for n in range(spec.N)]))
         if spec.N <= 24:
-            for n in range(spec.N):
-                fig.add_annotation(x=(X_KERNEL + X_KERNEL_END) / 2, y=yout[n], text=_kernel_text(spec),
-                                   showarrow=False, font=dict(size=10))
+            _labels(fig, (X_KERNEL + X_KERNEL_END) / 2, yout, [_kernel_text(spec)] * spec.N, size=10)
     else:
-        for colour, gs in _by_colour(np.arange(spec.G)).items():
-            lo, hi = gs / spec.G, (gs + 1) / spec.G
-            pad = 0.15 / spec.G if spec.G < 200 else 0
+        # Above MAX_BANDS groups a band would be thinner than a pixel: each band then stands for a run of
+        # consecutive groups (still block diagonal: a band's inputs feed only that band's kernels).
+        bands = min(spec.G, MAX_BANDS)
+        bounds = np.linspace(0, 1, bands + 1)
+        for colour, gs in _by_colour(np.arange(bands)).items():
+            lo, hi = bounds[gs], bounds[gs + 1]
+            pad = 0.15 / bands
             xs, ys = _rects(X_IN, X_KERNEL, lo + pad, hi - pad)
             fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", hoverinfo="skip",
                                      fillcolor=rgba(colour, 0.2 if fade else 0.45), line=dict(width=0),
                                      showlegend=False))
-            for x0, x1 in ((X_IN - 0.04, X_IN), (X_KERNEL, X_KERNEL_END), (X_OUT - 0.02, X_OUT + 0.02)):
-                xs, ys = _rects(x0, x1, lo + pad, hi - pad)
-                fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", fillcolor=colour,
-                                         line=dict(width=0), hoverinfo="skip", showlegend=False))
+            columns = [_rects(x0, x1, lo + pad, hi - pad) for x0, x1 in
+                       ((X_IN - 0.04, X_IN), (X_KERNEL, X_KERNEL_END), (X_OUT - 0.02, X_OUT + 0.02))]
+            fig.add_trace(go.Scatter(x=np.concatenate([c[0] for c in columns]),
+                                     y=np.concatenate([c[1] for c in columns]), fill="toself", mode="lines",
+                                     fillcolor=colour, line=dict(width=0), hoverinfo="skip", showlegend=False))
         if spec.G <= 16:
-            for g in range(spec.G):
-                fig.add_annotation(x=(X_IN + X_KERNEL) / 2, y=(g + 0.5) / spec.G, showarrow=False,
-                                   text=f"group {g}: inputs {g * spec.in_per_group}–{(g + 1) * spec.in_per_group - 1}"
-                                        f" → {spec.out_per_group} kernels of {_kernel_text(spec)}",
-                                   font=dict(size=11), bgcolor="rgba(255,255,255,0.6)")
+            g = np.arange(spec.G)
+            _labels(fig, (X_IN + X_KERNEL) / 2, (g + 0.5) / spec.G,
+                    [f"group {i}: inputs {i * spec.in_per_group}–{(i + 1) * spec.in_per_group - 1} → "
+                     f"{spec.out_per_group} kernels of {_kernel_text(spec)}" for i in g], size=11)
     if label_groups or (exact and spec.G <= 32):
-        for g in range(spec.G):
-            fig.add_annotation(x=X_IN - 0.09, y=(g + 0.5) / spec.G, text=f"g{g}", showarrow=False,
-                               font=dict(color=group_colour(g), size=12))
+        g = np.arange(spec.G)
+        _labels(fig, X_IN - 0.09, (g + 0.5) / spec.G, [f"g{i}" for i in g], size=12,
+                colour=[group_colour(i) for i in g])
     _click_targets(fig, spec, (X_KERNEL + X_KERNEL_END) / 2)
     if selected is not None:
         _selected(fig, spec, selected, exact)
-    for x, text in ((X_IN, f"{spec.C} inputs"), ((X_KERNEL + X_KERNEL_END) / 2, f"{spec.N} kernels"),
-                    (X_OUT, f"{spec.N} outputs")):
-        fig.add_annotation(x=x, y=-0.04, text=f"<b>{text}</b>", showarrow=False, yanchor="bottom")
-    mode = "every edge" if exact else "group blocks (too many edges to draw one by one)"
-    title = (f"{spec.C} inputs → {spec.N} kernels of {_kernel_text(spec)} in G={spec.G} groups · {mode}")
+    _labels(fig, [X_IN, (X_KERNEL + X_KERNEL_END) / 2, X_OUT], [-0.05] * 3,
+            [f"<b>{spec.C} inputs</b>", f"<b>{spec.N} kernels</b>", f"<b>{spec.N} outputs</b>"], size=12)
+    edges = spec.N * spec.in_per_group
+    mode = (f"every edge drawn ({edges:,})" if exact else
+            f"group blocks: {edges:,} edges are too many to draw one by one" +
+            (f"; each band is {spec.G // MAX_BANDS}+ groups" if spec.G > MAX_BANDS else ""))
+    title = f"{spec.C} inputs → {spec.N} kernels of {_kernel_text(spec)} in G={spec.G} groups<br><sup>{mode}</sup>"
     base_layout(fig, title, height=int(min(900, max(380, 26 * max(spec.C, spec.N)))) if exact else 560)
     fig.update_xaxes(visible=False, range=[-0.18, 1.14], fixedrange=True)
     fig.update_yaxes(visible=False, range=[1.02, -0.08], fixedrange=True)
@@ -189,10 +209,12 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
             fig.add_trace(go.Scatter(x=np.concatenate([xv, xh]), y=np.concatenate([yv, yh]), mode="lines",
                                      line=dict(color="#888", width=1, dash="dot"), hoverinfo="skip",
                                      showlegend=False, name="group boundaries"))
-    base_layout(fig, title + ("" if exact else f" · binned to {len(rows)}×{len(cols)}"), height=560)
-    fig.update_layout(margin=dict(t=110))
-    fig.update_xaxes(title=f"{col_label} channel", side="top", constrain="domain")
-    fig.update_yaxes(title=f"{row_label} channel", autorange="reversed", scaleanchor="x" if
+    if not exact:
+        title = title.replace("<br><sup>", f"<br><sup>binned to {len(rows)}×{len(cols)} cells · ", 1)
+    base_layout(fig, title, height=560)
+    fig.update_layout(margin=dict(t=90))
+    fig.update_xaxes(side="top", constrain="domain")
+    fig.update_yaxes( autorange="reversed", scaleanchor="x" if
                      0.25 < matrix.shape[0] / matrix.shape[1] < 4 else None)
     return fig
 
@@ -201,8 +223,9 @@ def mask_figure(spec: ConvSpec) -> go.Figure:
     """The N×C weight mask (block diagonal), titled with the per-kernel structured sparsity."""
     kh, kw = spec.kernel_size
     nz, zeros = spec.in_per_group * kh * kw, (spec.C - spec.in_per_group) * kh * kw
-    title = (f"Weight mask N×C = {spec.N:,}×{spec.C:,}: each kernel has {nz:,} nonzero weights (C/G×K×K) "
-             f"and {zeros:,} zeros ((C−C/G)×K×K), {zeros / (nz + zeros):.0%} structured sparsity")
+    title = (f"Weight mask N×C = {spec.N:,}×{spec.C:,} (rows: outputs, columns: inputs)<br><sup>each kernel: "
+             f"{nz:,} nonzero weights (C/G×K×K) and {zeros:,} zeros ((C−C/G)×K×K), "
+             f"{zeros / (nz + zeros):.0%} structured sparsity</sup>")
     return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), "output", "input")
 
 

@@ -26,8 +26,9 @@ def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
                              name=f"current G={spec.G}", text=[f"G={spec.G}", ""], textposition="top center",
                              marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color=PALETTE[5], width=3)),
                              hoverinfo="skip"))
-    base_layout(fig, f"Params and {ops}s over every valid G (C={spec.C:,}, N={spec.N:,}, K={spec.K}): "
-                     "each doubling of G halves both", height=420)
+    base_layout(fig, f"Params and {ops}s over every valid G (C={spec.C:,}, N={spec.N:,}, K={spec.K})"
+                     "<br><sup>weights and MACs are 1/G of the dense layer: each doubling of G halves both</sup>",
+                height=440)
     fig.update_xaxes(type="log", title="groups G (log scale)", tickvals=gs, ticktext=[str(g) for g in gs])
     fig.update_yaxes(type="log", title="count (log scale)", tickformat=",")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
@@ -48,8 +49,8 @@ def separable_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
     fig.add_trace(go.Bar(name="pointwise 1×1", x=cats, y=[params(s.pointwise), scale * macs(s.pointwise)],
                          offsetgroup="separable", base=[params(s.depthwise), scale * macs(s.depthwise)],
                          marker_color=PALETTE[1]))
-    base_layout(fig, f"Depthwise separable vs standard: {s.ratio:.3f}× the {ops}s "
-                     f"(1/N + 1/K² = 1/{spec.N} + 1/{spec.kernel_size[0] * spec.kernel_size[1]})", height=400)
+    base_layout(fig, f"Depthwise separable vs standard: {s.ratio:.3f}× the {ops}s<br><sup>1/N + 1/K² = "
+                     f"1/{spec.N} + 1/{spec.kernel_size[0] * spec.kernel_size[1]}</sup>", height=400)
     fig.update_yaxes(type="log", title="count (log scale)", tickformat=",")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.2))
     return fig

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-# Okabe & Ito (2008) colour-blind-safe qualitative palette, black swapped for grey so it reads on dark themes.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+# Okabe & Ito (2008) colour-blind-safe qualitative palette, without its yellow (unreadable as text on white)
+# and with grey for black (unreadable on dark themes).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999"]
 FADED = "rgba(128,128,128,0.18)"
 ZERO = "rgba(128,128,128,0.10)"
 
 
 def group_colour(g: int) -> str:
-    """Colour of group g (the palette repeats after 8 groups; labels and hover carry the group number)."""
+    """Colour of group g (the palette repeats after 7 groups; labels and hover carry the group number)."""
     return PALETTE[g % len(PALETTE)]
 
 

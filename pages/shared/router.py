@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from gconv.parse import to_text
+
 from . import ui
 
 PAGES = [
@@ -30,10 +32,17 @@ def routed() -> bool:
 def main() -> None:
     """One run of the app: navigation, shared sidebar controls, the chosen page, then the URL."""
     st.set_page_config(page_title="gconv: group convolution, made visible", page_icon="🧩", layout="wide")
-    page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES])
+    # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
+    page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
+                         position="hidden")
+    menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
-        ui.layer_controls()
+        spec = ui.layer_controls()
+        with menu:
+            for f, title, icon, _ in PAGES:
+                st.page_link(f, label=title, icon=icon, query_params=to_text(spec))
+            st.divider()
         ui.show_problems()
         page.run()
         ui.write_url()

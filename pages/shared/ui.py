@@ -250,9 +250,9 @@ def write_url() -> None:
     """Write this run's state to the query string (only when it changed) and show the share link."""
     ss = _state()
     out = {k: str(v) for k, v in ss.get(URL_OUT, {}).items()}
-    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    if current != out:
-        st.query_params.from_dict(out)
+    # Written on every run, not only on change: a page switch clears the browser's query string while the
+    # server-side copy still matches, so a compare-then-write would leave the new page without its state.
+    st.query_params.from_dict(out)
     ss[URL_OUT] = {}
     try:
         base = st.context.url or ""

@@ -1,0 +1,218 @@
+"""Real browser: `streamlit run app.py` on a free port, Debian's chromium driven by Playwright.
+
+Every page is opened by deep link as the first request of a freshly started server (Streamlit's legacy
+pages/ routing takes that request), a control is moved, the chart must follow, and a screenshot of each
+page goes to screenshots/ (git-ignored).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium where it is missing (the test fails, never skips, if that is impossible)."""
+    if os.path.exists(CHROMIUM):
+        return
+    apt = shutil.which("apt-get")
+    assert apt, "chromium is missing and apt-get is not available to install it"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update"], check=True, env=env, capture_output=True, timeout=600)
+    subprocess.run([apt, "install", "-y", "--no-install-recommends", "chromium"], check=True, env=env,
+                   capture_output=True, timeout=900)
+    assert os.path.exists(CHROMIUM)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A fresh `streamlit run app.py` on loopback."""
+
+    def __init__(self, *extra: str):
+        self.port = free_port()
+        self.log = open(ROOT / "screenshots" / f"server-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ensure_chromium()
+    SHOTS.mkdir(exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.stop()
+
+
+def chart_title(page, index: int = 0) -> str:
+    return page.locator(".js-plotly-plot").nth(index).locator(".gtitle").first.text_content(timeout=60_000)
+
+
+def wait_for_chart_title(page, contains: str, index: int = 0, timeout: float = 60) -> str:
+    deadline = time.time() + timeout
+    title = ""
+    while time.time() < deadline:
+        try:
+            title = chart_title(page, index)
+        except Exception:  # the chart is being replaced by a rerun
+            title = ""
+        if contains in title:
+            return title
+        time.sleep(0.2)
+    raise AssertionError(f"chart title never contained {contains!r}; last: {title!r}")
+
+
+def wait_for_url(page, *parts: str, timeout: float = 30) -> None:
+    """The query string is written at the end of a rerun, after the page has drawn."""
+    deadline = time.time() + timeout
+    href = ""
+    while time.time() < deadline:
+        href = page.evaluate("location.href")  # Playwright's page.url misses history.replaceState updates
+        if all(p in href for p in parts):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"URL never held {parts}: {href}")
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot, [data-testid='stButton']", timeout=90_000)
+    return page
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']").first.text_content()
+
+
+def test_connectivity_deep_link_fresh_server(browser, server):
+    page = open_page(browser, f"{server.url}/connectivity?C=8&N=8&G=2&K=3&H=8&W=8")
+    wait_for_chart_title(page, "8 inputs → 8 kernels of 4×3×3 in G=2 groups")
+    assert page.get_by_label("C (inputs)", exact=True).input_value() == "8"  # the sidebar came with the page
+    no_exception(page)
+    page.screenshot(path=SHOTS / "connectivity-C8.png", full_page=True)
+    # Click kernel 6: its marker sits at x = 0.70, y = 6.5/8 in data coordinates.
+    x, y = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+        return [r.left + xa._offset + xa.l2p(0.70), r.top + ya._offset + ya.l2p(6.5 / 8)];
+    }""")
+    page.mouse.click(x, y)
+    page.get_by_text("reads input channels 4–7").wait_for(timeout=60_000)
+    wait_for_url(page, "n=6")
+    set_number(page, "C (inputs)", 16)
+    wait_for_chart_title(page, "16 inputs → 8 kernels of 8×3×3 in G=2 groups")
+    wait_for_url(page, "C=16")
+    no_exception(page)
+    page.close()
+
+
+def test_connectivity_large_layer_aggregates(browser, server):
+    page = open_page(browser, f"{server.url}/connectivity?C=512&N=512&G=8&K=3&H=14&W=14&padding=1&n=100")
+    wait_for_chart_title(page, "group blocks")
+    no_exception(page)
+    page.screenshot(path=SHOTS / "connectivity-C512.png", full_page=True)
+    page.close()
+
+
+def test_cost_deep_link_fresh_server(browser, server):
+    page = open_page(browser, f"{server.url}/cost?C=64&N=128&G=4&K=3&H=56&W=56&padding=1&ops=FLOP")
+    wait_for_chart_title(page, "Params and FLOPs over every valid G")
+    page.get_by_text("FLOPs per sample").first.wait_for()
+    no_exception(page)
+    set_number(page, "N (outputs)", 256)
+    wait_for_chart_title(page, "N=256")
+    wait_for_url(page, "N=256")
+    page.screenshot(path=SHOTS / "cost.png", full_page=True)
+    # Warm server now: time a deep link until its first chart is drawn.
+    start = time.perf_counter()
+    warm = open_page(browser, f"{server.url}/cost?C=32&N=32&G=32&K=3&H=112&W=112&padding=1")
+    wait_for_chart_title(warm, "C=32")
+    print(f"\nwarm deep link to /cost: first chart after {time.perf_counter() - start:.2f} s")
+    start = time.perf_counter()
+    warm2 = open_page(browser, f"{server.url}/connectivity?C=32&N=32&G=32&K=3&H=112&W=112&padding=1")
+    wait_for_chart_title(warm2, "32 inputs")
+    print(f"warm deep link to /connectivity: first chart after {time.perf_counter() - start:.2f} s")
+    for p in (page, warm, warm2):
+        p.close()
+
+
+def test_home_deep_link_fresh_server(browser, server):
+    page = open_page(browser, f"{server.url}/?C=96&N=256&G=2&K=5&H=27&W=27&padding=2")
+    page.get_by_text("1. Convolution").wait_for()
+    assert page.get_by_label("C (inputs)", exact=True).input_value() == "96"
+    no_exception(page)
+    page.screenshot(path=SHOTS / "home.png", full_page=True)
+    page.get_by_role("button", name="Load: MobileNet depthwise 3×3").click()
+    wait_for_chart_title(page, "32 inputs → 32 kernels of 1×3×3 in G=32 groups")
+    wait_for_url(page, "/connectivity", "G=32")
+    page.close()
+
+
+def test_dark_theme_screenshot(browser):
+    s = Server("--theme.base", "dark")
+    try:
+        page = open_page(browser, f"{s.url}/connectivity?C=12&N=12&G=3&K=3&H=8&W=8&padding=1&n=4")
+        wait_for_chart_title(page, "12 inputs")
+        no_exception(page)
+        page.screenshot(path=SHOTS / "connectivity-dark.png", full_page=True)
+        page.close()
+    finally:
+        s.stop()
