@@ -160,6 +160,8 @@ def test_connectivity_deep_link_fresh_server(browser, server):
     set_number(page, "C (inputs)", 16)
     wait_for_chart_title(page, "16 inputs → 8 kernels of 8×3×3 in G=2 groups")
     wait_for_url(page, "C=16")
+    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").last.text_content()
+    assert f"{server.url}/connectivity?C=16&N=8&G=2" in link, link  # the share link reproduces this view
     no_exception(page)
     page.close()
 
