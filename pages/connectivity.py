@@ -36,12 +36,9 @@ def _on_click() -> None:
 
 def kernel_section(spec: ConvSpec) -> None:
     st.subheader("a. Inputs → kernels → outputs")
-    ss = st.session_state
-    ui.page_value("n", 0, ui.int_in(0, 4095), "n")
-    ss[ui.PAGE]["n"] = min(ss[ui.PAGE]["n"], spec.N - 1)
     left, right = st.columns([1, 3])
     n = ui.bound_widget(left.number_input, "output channel n (or click a kernel)", "n", 0, ui.int_in(0, 4095),
-                        min_value=0, max_value=spec.N - 1, step=1)
+                        fit=lambda v: min(v, spec.N - 1), min_value=0, max_value=spec.N - 1, step=1)
     g = n // spec.out_per_group
     reads = connectivity.inputs_of(spec, n)
     kh, kw = spec.kernel_size

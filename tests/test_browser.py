@@ -218,3 +218,21 @@ def test_dark_theme_screenshot(browser):
         page.close()
     finally:
         s.stop()
+
+
+def test_gdc_lab_deep_link_fresh_server(browser, server):
+    page = open_page(browser, f"{server.url}/gdc?dataset=synthetic&epochs=3&seed=1")
+    page.get_by_role("button", name="Train both heads").click()
+    wait_for_chart_title(page, "GDC vs GAP on synthetic", timeout=120)
+    wait_for_chart_title(page, "after epoch 3", index=1)
+    no_exception(page)
+    page.screenshot(path=SHOTS / "gdc.png", full_page=True)
+    # Move a control: one fewer epoch is a new run; the figures follow once it is trained.
+    box = page.get_by_label("epochs", exact=True)
+    box.fill("2")
+    box.press("Enter")
+    page.get_by_role("button", name="Train both heads").click()
+    wait_for_chart_title(page, "after epoch 2", index=1, timeout=120)
+    wait_for_url(page, "epochs=2")
+    no_exception(page)
+    page.close()

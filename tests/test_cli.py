@@ -45,3 +45,15 @@ def test_bad_spec_exits_2_with_message():
     assert "Traceback" not in r.stderr
     r = run("spec", "C=oops")
     assert r.returncode == 2 and "not a whole number" in r.stderr
+
+
+def test_gdc_cli():
+    r = run("gdc", "--dataset", "synthetic", "--epochs", "2", "--seed", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert 0 <= d["gdc_test_acc"] <= 1 and 0 <= d["gap_test_acc"] <= 1 and d["concentration"] > 0
+    assert d["config"]["epochs"] == 2 and d["seconds"] > 0
+    r = run("gdc", "--dataset", "digits", "--epochs", "1")
+    assert r.returncode == 0 and "GDC test accuracy" in r.stdout and "wall time" in r.stdout
+    r = run("gdc", "--dataset", "digits", "--map-size", "5")
+    assert r.returncode == 2 and "valid: 2, 4, 8" in r.stderr

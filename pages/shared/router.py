@@ -20,6 +20,7 @@ PAGES = [
     ("pages/home.py", "Home", ":material/home:", ""),
     ("pages/connectivity.py", "Connectivity", ":material/hub:", "connectivity"),
     ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
+    ("pages/gdc.py", "GDC vs GAP lab", ":material/center_focus_strong:", "gdc"),
 ]
 _run = threading.local()  # each session's script runs in its own thread
 

@@ -207,10 +207,15 @@ def page_value(key: str, default, parse: Callable[[str], object], problems_label
 
 
 def bound_widget(widget: Callable, label: str, key: str, default, parse: Callable[[str], object],
-                 to_url: Callable[[object], str] = str, **kwargs):
-    """A widget whose value lives in the URL under key (seeded from it, written back each run)."""
+                 to_url: Callable[[object], str] = str, fit: Callable | None = None, **kwargs):
+    """A widget whose value lives in the URL under key (seeded from it, written back each run).
+
+    fit maps a stored value into the widget's current range (a max that depends on other controls).
+    """
     ss = _state()
     value = page_value(key, default, parse)
+    if fit is not None:
+        value = ss[PAGE][key] = fit(value)
     wkey = f"wp_{key}"
     ss[wkey] = value
 

@@ -1,0 +1,74 @@
+"""Global pooling heads (GDC, GAP) on a small conv backbone, as torch modules."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GDCHead(nn.Module):
+    """Global depthwise conv: one learned weight per channel per position (kernel = map size, no padding).
+
+    Starts at the uniform 1/(H·W), where it equals global average pooling exactly.
+
+    >>> head = GDCHead(C=16, H=8, W=8)
+    >>> head(torch.ones(2, 16, 8, 8)).shape, head.weight.shape
+    (torch.Size([2, 16]), torch.Size([16, 8, 8]))
+    """
+
+    def __init__(self, C: int, H: int, W: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((C, H, W), 1.0 / (H * W)))
+
+    @property
+    def map_size(self) -> tuple[int, int]:
+        return tuple(self.weight.shape[1:])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C): a real depthwise conv whose kernel covers the whole map."""
+        return F.conv2d(x, self.weight.unsqueeze(1), groups=x.shape[1]).flatten(1)
+
+
+class GAPHead(nn.Module):
+    """Global average pooling: every position weighs 1/(H·W); no parameters. (B, C, H, W) -> (B, C)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean((-2, -1))
+
+
+class Backbone(nn.Module):
+    """Two 3×3 convs of width C with circular padding, then average pooling by `pool` to the output map.
+
+    Circular padding keeps the features exactly shift-equivariant, so a global average cannot learn
+    where things are from border effects: only a head that weighs positions can.
+    """
+
+    def __init__(self, C: int, pool: int, in_channels: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, C, 3, padding=1, padding_mode="circular")
+        self.conv2 = nn.Conv2d(C, C, 3, padding=1, padding_mode="circular")
+        self.pool = pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        return F.avg_pool2d(x, self.pool) if self.pool > 1 else x
+
+
+class Classifier(nn.Module):
+    """Backbone -> pooling head (GDC or GAP) -> linear layer to class scores."""
+
+    def __init__(self, head: str, C: int, image_size: int, map_size: int, classes: int):
+        super().__init__()
+        if image_size % map_size:
+            raise ValueError(f"map size {map_size} must divide the image size {image_size}")
+        self.backbone = Backbone(C, image_size // map_size)
+        self.head = GDCHead(C, map_size, map_size) if head == "gdc" else GAPHead()
+        self.fc = nn.Linear(C, classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The backbone's C×M×M feature map."""
+        return self.backbone(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.head(self.backbone(x)))
