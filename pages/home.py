@@ -25,7 +25,7 @@ STEPS = [
     ("6. Depthwise separable", "separable", "pages/cost.py",
      "A K×K depthwise conv followed by a 1×1 pointwise conv replaces a standard K×K conv at "
      "**1/N + 1/K²** of its cost."),
-    ("7. GDC vs GAP", "mobilefacenet_gdc", "pages/cost.py",
+    ("7. GDC vs GAP", "mobilefacenet_gdc", "pages/gdc.py",
      "A depthwise conv whose kernel is the whole map (**K = H = W**) outputs C×1×1: a **global depthwise "
      "conv** (MobileFaceNet). It is a *learned, weighted* global pooling, where global average pooling weighs "
      "every position 1/(H·W). On aligned faces the centre and the border should not weigh the same."),
@@ -37,6 +37,9 @@ PAGES = [
      "dense convs agree."),
     ("🧮 Cost", "params, MACs or FLOPs, bytes and arithmetic intensity, the formulas with this layer's numbers, "
      "every valid G on one chart, and depthwise separable vs standard; CSV download."),
+    ("🎯 GDC vs GAP lab", "train a GDC head and a GAP head side by side on aligned faces, digits or a synthetic "
+     "\"where, not what\" task, replay how the GDC's weights move away from the uniform 1/(H·W), and see "
+     "why a GDC fixes the input size."),
 ]
 
 
