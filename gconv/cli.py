@@ -65,6 +65,48 @@ def print_gdc(report: dict) -> None:
     print(f"wall time (both heads)  {report['seconds']:.1f} s")
 
 
+BENCH_DEFAULTS = {"K": 3, "H": 56, "W": 56, "padding": 1}
+
+
+def bench_report(args) -> dict:
+    """Time the layer's kernels (or a sweep) with the timing harness; the table and the environment."""
+    from .kernels import check_budget, sweep_batch, sweep_groups, time_layer
+    from .timing import Busy, TimingConfig, environment, peaks_for, resolve_device
+
+    spec = parse_spec(parse_assignments(args.fields), defaults=BENCH_DEFAULTS)
+    config = TimingConfig(device=args.device, dtype=args.dtype, batch=args.batch, backward=args.backward,
+                          memory_format="channels_last" if args.channels_last else "nchw",
+                          cuda_graph=args.cuda_graph, threads=args.threads, min_run_time=args.min_run_time)
+    device = resolve_device(config.device)
+    check_budget(spec, config)
+    with Busy():
+        peaks = peaks_for(device, config.dtype, config.threads)
+        if args.sweep == "groups":
+            rows = sweep_groups(spec, config, peaks=peaks[0])
+        elif args.sweep == "batch":
+            rows = sweep_batch(spec, config, peaks=peaks[0])
+        else:
+            rows = time_layer(spec, config, peaks=peaks[0])
+    return {"spec": spec.as_dict(), "environment": environment(config),
+            "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in peaks],
+            "rows": rows}
+
+
+def print_bench(report: dict) -> None:
+    env = report["environment"]
+    print(", ".join(f"{k}={v}" for k, v in env.items()))
+    for p in report["peaks"]:
+        print(f"peak {p['flops'] / 1e9:,.1f} GFLOP/s, {p['bandwidth'] / 1e9:,.1f} GB/s ({p['source']})")
+    head = f"{'case':<34} {'G':>5} {'batch':>5} {'median ms':>10} {'IQR ms':>8} {'runs':>5} {'GFLOP/s':>9} " \
+           f"{'GB/s':>8} {'FLOP/B':>8} {'roof %':>7}  kernels"
+    print(head)
+    for r in report["rows"]:
+        roof = "" if r["roofline_fraction"] is None else f"{100 * r['roofline_fraction']:.0f}"
+        print(f"{r['case']:<34} {r['G']:>5} {r['batch']:>5} {r['median_ms']:>10.4f} {r['iqr_ms']:>8.4f} "
+              f"{r['runs']:>5} {r['gflops']:>9,.1f} {r['gbps']:>8,.1f} {r['intensity']:>8.2f} {roof:>7}  "
+              f"{r['kernels']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gconv", description="Group convolution, made visible.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map-size", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=gdc_report, show=print_gdc)
+
+    p = sub.add_parser("bench", help="time the layer's torch kernels on this machine")
+    p.add_argument("fields", nargs="+", help="NAME=VALUE for C N G [K H W stride padding dilation bias]; "
+                                            "unset K, H, W, padding are 3, 56, 56, 1")
+    p.add_argument("--sweep", choices=["groups", "batch"], default=None,
+                   help="every valid G, or batch sizes 1..64, for the native grouped conv")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--backward", action="store_true", help="time forward + backward")
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--cuda-graph", action="store_true")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--min-run-time", type=float, default=0.2)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=bench_report, show=print_bench)
     return parser
 
 

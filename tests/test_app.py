@@ -13,7 +13,7 @@ from gconv.parse import to_text
 from gconv.presets import PRESETS
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py"]
+PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py", "pages/timing.py"]
 
 
 def run_app(page: str = "pages/home.py", **params) -> AppTest:
@@ -62,7 +62,7 @@ def test_every_page_runs_for_every_preset(key):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert at.session_state["spec"] == preset.spec
-        assert at.get("plotly_chart") or page == "pages/gdc.py", page
+        assert at.get("plotly_chart") or page in ("pages/gdc.py", "pages/timing.py"), page
         if page == "pages/cost.py":
             assert metric(at, "params") == f"{torch_params(preset.spec):,}"
 
@@ -86,7 +86,7 @@ def test_edge_links_render_with_messages(page, params):
     at = run_app(page, **params)
     spec = at.session_state["spec"]
     assert isinstance(spec, ConvSpec)  # a valid layer is always on screen
-    if page not in ("pages/home.py", "pages/gdc.py"):
+    if page not in ("pages/home.py", "pages/gdc.py", "pages/timing.py"):
         assert at.get("plotly_chart")
 
 
@@ -271,3 +271,42 @@ def test_gdc_replay_slider_follows_fewer_epochs():
     at.button(key="gdc_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.slider(key="wp_epoch").value == 1
+
+
+TIMING = dict(C=16, N=32, G=4, K=3, H=12, W=12, padding=1, runtime="0.05", tbatch=2)
+
+
+def test_timing_page_runs_on_press_only():
+    at = run_app("pages/timing.py", **TIMING)
+    assert any("only when you press" in i.value for i in at.info) and not at.get("plotly_chart")
+    at.button(key="time_layer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[0].value
+    assert list(table["case"])[:2] == ["grouped conv (native, groups=G)", "same layer dense (G=1)"]
+    assert (table["median ms"].str.replace(",", "").astype(float) > 0).all()
+    assert any("torch:" in c.value and "threads:" in c.value for c in at.caption)  # environment printed
+    assert at.get("download_button") and any("benchmark.Timer" in c.value for c in at.code)
+    at.button(key="time_groups").click().run()
+    groups_chart = charts(at)[0]
+    assert array(groups_chart["data"][0]["x"]).tolist() == valid_groups(16, 32)
+
+
+def test_timing_page_waits_for_the_lock():
+    import threading
+    import time
+
+    from gconv.timing import LOCK
+    at = run_app("pages/timing.py", **TIMING)
+    holder = threading.Thread(target=lambda: (LOCK.acquire(), time.sleep(1.0), LOCK.release()))
+    holder.start()
+    time.sleep(0.1)
+    at.button(key="time_layer").click().run()
+    holder.join()
+    assert any("Waited" in i.value and "another timing run" in i.value for i in at.info)
+
+
+def test_timing_page_refuses_over_budget():
+    at = run_app("pages/timing.py", C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1, tbatch=64)
+    at.button(key="time_layer").click().run()
+    assert not at.exception
+    assert any("Not timed" in e.value and "budget" in e.value for e in at.error)

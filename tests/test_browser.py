@@ -236,3 +236,18 @@ def test_gdc_lab_deep_link_fresh_server(browser, server):
     wait_for_url(page, "epochs=2")
     no_exception(page)
     page.close()
+
+
+def test_timing_deep_link_fresh_server(browser, server):
+    page = open_page(browser, f"{server.url}/timing?C=32&N=64&G=4&K=3&H=16&W=16&padding=1&runtime=0.05&tbatch=4")
+    page.get_by_role("button", name="Sweep every G").click()
+    wait_for_chart_title(page, "Time vs groups", timeout=120)
+    wait_for_chart_title(page, "Roofline", index=1)
+    no_exception(page)
+    page.screenshot(path=SHOTS / "timing.png", full_page=True)
+    set_number(page, "batch size", 2)  # move a control, run again: the table follows
+    wait_for_url(page, "tbatch=2")
+    page.get_by_role("button", name="Time this layer").click()
+    page.get_by_text("GDC as (x*w).sum").first.wait_for(timeout=120_000)
+    no_exception(page)
+    page.close()

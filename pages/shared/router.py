@@ -21,6 +21,7 @@ PAGES = [
     ("pages/connectivity.py", "Connectivity", ":material/hub:", "connectivity"),
     ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
     ("pages/gdc.py", "GDC vs GAP lab", ":material/center_focus_strong:", "gdc"),
+    ("pages/timing.py", "Timings", ":material/timer:", "timing"),
 ]
 _run = threading.local()  # each session's script runs in its own thread
 

@@ -1,0 +1,55 @@
+"""Figures of measured kernel timings: time over G with MACs on a second axis, and the roofline."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..roofline import Peaks
+from .style import PALETTE, base_layout
+
+SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star", "cross", "hexagon"]
+
+
+def groups_figure(rows: list[dict]) -> go.Figure:
+    """Median time (with IQR bars) of the native grouped conv at every G, and its MACs on a second axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    gs = [r["G"] for r in rows]
+    fig.add_trace(go.Scatter(x=gs, y=[r["median_ms"] for r in rows], name="measured time (median)",
+                             mode="lines+markers", marker=dict(color=PALETTE[0], size=9),
+                             error_y=dict(type="data", array=[r["iqr_ms"] / 2 for r in rows], visible=True),
+                             hovertemplate="G=%{x}: %{y:.4f} ms<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=gs, y=[r["macs"] for r in rows], name="MACs (cost model)", mode="lines+markers",
+                             marker=dict(color=PALETTE[1], size=8, symbol="diamond"), line=dict(dash="dot"),
+                             hovertemplate="G=%{x}: %{y:,} MACs<extra></extra>"), secondary_y=True)
+    base_layout(fig, "Time vs groups: MACs fall as 1/G, time does not<br><sup>median of torch.utils.benchmark "
+                     "blocked_autorange, bars = IQR</sup>", height=420)
+    fig.update_xaxes(type="log", title="groups G (log scale)", tickvals=gs, ticktext=[str(g) for g in gs])
+    fig.update_yaxes(type="log", title="time per call (ms, log)", secondary_y=False)
+    fig.update_yaxes(type="log", title="MACs per call (log)", tickformat=",", secondary_y=True, showgrid=False)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def roofline_figure(rows: list[dict], peaks: list[Peaks]) -> go.Figure:
+    """Attainable FLOP/s vs arithmetic intensity (log-log) for each peak, each measured kernel a point."""
+    fig = go.Figure()
+    lo = min([r["intensity"] for r in rows] + [0.05]) / 2
+    hi = max([r["intensity"] for r in rows] + [p.ridge for p in peaks]) * 4
+    xs = np.geomspace(lo, hi, 200)
+    for i, p in enumerate(peaks):
+        fig.add_trace(go.Scatter(x=xs, y=np.minimum(p.flops, xs * p.bandwidth) / 1e9, mode="lines",
+                                 name=f"roof: {p.source}", line=dict(color="#666", dash="solid" if i == 0 else "dash"),
+                                 hovertemplate="%{x:.2f} FLOP/B → %{y:,.0f} GFLOP/s<extra></extra>"))
+    for i, r in enumerate(rows):
+        fig.add_trace(go.Scatter(x=[r["intensity"]], y=[r["gflops"]], mode="markers", name=f"{r['case']} (G={r['G']})",
+                                 marker=dict(size=12, color=PALETTE[i % len(PALETTE)],
+                                             symbol=SYMBOLS[i % len(SYMBOLS)], line=dict(width=1, color="#333")),
+                                 hovertemplate=f"{r['case']}: %{{y:,.1f}} GFLOP/s at %{{x:.2f}} FLOP/B, "
+                                               f"{r['median_ms']:.4f} ms<extra></extra>"))
+    base_layout(fig, "Roofline: what each kernel achieves against what the machine allows<br><sup>left of the ridge "
+                     "a kernel is memory-bound; grouped and depthwise convs move far left</sup>", height=480)
+    fig.update_xaxes(type="log", title="arithmetic intensity (FLOP / byte, cost model's minimum bytes)")
+    fig.update_yaxes(type="log", title="GFLOP/s (cost model's FLOPs / measured time)")
+    fig.update_layout(legend=dict(orientation="v", x=1.02, y=1, font=dict(size=10)))
+    return fig

@@ -1,0 +1,143 @@
+"""Timing harness on CPU: positive medians, full G coverage, columns, budgets, the lock, the script, the CLI.
+
+Never asserts a wall-clock time. The CUDA path (events, graphs, channels_last, bf16) needs a GPU and is run by
+benchmarks/gpu_timing_check.py when one is lent, not here.
+"""
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from conftest import ROOT
+from gconv import ConvSpec, cost, valid_groups
+from gconv.kernels import CASES, COLUMNS, LABELS, case_list, check_budget, script, sweep_batch, sweep_groups, \
+    time_layer
+from gconv.roofline import Peaks, attainable, datasheet
+from gconv.timing import LOCK, Busy, TimingConfig, available_devices, environment, measure, resolve_device, \
+    supported_dtypes
+
+FAST = TimingConfig(device="cpu", batch=2, min_run_time=0.02, warmup=1, threads=1)
+SPEC = ConvSpec(C=16, N=32, G=4, K=3, H=12, W=12, padding=1)
+
+
+def test_devices_here():
+    assert resolve_device("auto") in available_devices()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="valid: .*cpu"):
+            resolve_device("cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("tpu")
+    assert "fp32" in supported_dtypes("cpu")
+
+
+@pytest.fixture(scope="module")
+def layer_rows():
+    return time_layer(SPEC, FAST, peaks=Peaks(1e11, 1e10, "test peaks"))
+
+
+def test_every_case_timed_with_columns(layer_rows):
+    assert [r["case"] for r in layer_rows] == [LABELS[c] for c in CASES]
+    for r in layer_rows:
+        assert set(COLUMNS) <= set(r)
+        assert r["median_ms"] > 0 and r["iqr_ms"] >= 0 and r["runs"] >= 1
+        assert r["gflops"] > 0 and r["gbps"] > 0 and r["roofline_fraction"] > 0
+        assert r["kernels"]
+    convs = [r for r in layer_rows if "conv" in r["case"] or "depthwise" in r["case"]]
+    assert all("conv" in r["kernels"] for r in convs)  # the backend op torch picked is named
+
+
+def test_achieved_rates_use_the_counted_flops(layer_rows):
+    # Oracle: FlopCounterMode's count for the grouped conv at this batch, divided by the measured median.
+    x = torch.randn(FAST.batch, SPEC.C, SPEC.H, SPEC.W)
+    w = torch.randn(*SPEC.weight_shape)
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.conv2d(x, w, padding=1, groups=SPEC.G)
+    row = layer_rows[0]
+    assert row["gflops"] == pytest.approx(counter.get_total_flops() / (row["median_ms"] / 1e3) / 1e9, rel=1e-9)
+    assert row["intensity"] == pytest.approx(cost.intensity(SPEC, "fp32", FAST.batch), rel=1e-9)
+
+
+def test_sweep_covers_every_valid_group():
+    rows = sweep_groups(SPEC, FAST)
+    assert [r["G"] for r in rows] == [g for g in range(1, 17) if 16 % g == 0 and 32 % g == 0]
+    assert [r["G"] for r in rows] == valid_groups(16, 32)
+    assert all(r["median_ms"] > 0 and r["macs"] == cost.macs(SPEC.replace(G=r["G"])) * 2 for r in rows)
+
+
+def test_batch_sweep_and_options():
+    rows = sweep_batch(SPEC, FAST, batches=(1, 2, 4))
+    assert [r["batch"] for r in rows] == [1, 2, 4] and all(r["median_ms"] > 0 for r in rows)
+    for cfg in (TimingConfig(device="cpu", batch=1, backward=True, min_run_time=0.01, warmup=1),
+                TimingConfig(device="cpu", batch=1, dtype="bf16", memory_format="channels_last", min_run_time=0.01,
+                             warmup=1)):
+        rows = time_layer(SPEC, cfg, names=("grouped", "gdc_sum", "gap"))
+        assert all(r["median_ms"] > 0 for r in rows)
+    env = environment(FAST)
+    for key in ("device", "torch", "threads", "dtype", "tf32_matmul", "tf32_cudnn", "memory_format"):
+        assert key in env
+
+
+def test_harness_is_torch_timer():
+    calls = []
+    t = measure(lambda: calls.append(1), FAST, "cpu")
+    assert t.median > 0 and t.runs >= 1 and len(calls) > t.runs  # warm-up plus timed calls
+
+
+def test_budgets_refuse_before_allocating():
+    huge = ConvSpec(C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1)
+    with pytest.raises(ValueError, match="MiB budget"):
+        check_budget(huge, TimingConfig(device="cpu", batch=8))
+    slow = ConvSpec(C=2048, N=2048, G=1, K=7, H=64, W=64, padding=3)
+    with pytest.raises(ValueError, match="too slow"):
+        check_budget(slow, TimingConfig(device="cpu", batch=4))
+    with pytest.raises(ValueError, match="unknown case"):
+        case_list(SPEC, FAST, ("fft",))
+
+
+def test_lock_serialises_runs():
+    waits = []
+    holder = threading.Thread(target=lambda: (LOCK.acquire(), time.sleep(0.3), LOCK.release()))
+    holder.start()
+    time.sleep(0.05)
+    with Busy(on_wait=lambda: waits.append(1)) as busy:
+        assert busy.waited > 0
+    holder.join()
+    assert waits == [1] and not LOCK.locked()
+
+
+def test_roofline_and_datasheets():
+    p = Peaks(flops=100e9, bandwidth=10e9, source="x")
+    assert attainable(2.0, p) == 20e9 and attainable(1e3, p) == 100e9 and p.ridge == 10
+    h200 = datasheet("NVIDIA H200", "bf16")
+    assert h200.flops == 989e12 and h200.bandwidth == 4.8e12
+    assert datasheet("NVIDIA H100 80GB HBM3", "fp32", tf32=True).flops == 495e12
+    assert datasheet("AMD EPYC", "fp32") is None
+
+
+def test_standalone_script_runs():
+    src = script(SPEC, TimingConfig(device="cpu", batch=2, backward=True, min_run_time=0.02))
+    out = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "median" in out.stdout and "ms" in out.stdout
+
+
+def test_bench_cli():
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gconv", "bench", *args], capture_output=True, text=True,
+                              cwd=ROOT, timeout=300)
+    r = run("C=16", "N=32", "G=4", "H=12", "W=12", "--batch", "2", "--min-run-time", "0.02")
+    assert r.returncode == 0, r.stderr
+    assert "median ms" in r.stdout and "grouped conv (native, groups=G)" in r.stdout and "peak" in r.stdout
+    r = run("C=16", "N=32", "G=4", "H=12", "W=12", "--sweep", "groups", "--min-run-time", "0.02", "--json")
+    import json
+    d = json.loads(r.stdout)
+    assert [row["G"] for row in d["rows"]] == valid_groups(16, 32) and d["environment"]["device"] == "cpu"
+    r = run("C=64", "N=128", "G=3")
+    assert r.returncode == 2 and "G=3 must divide C=64 and N=128; valid G: 1, 2, 4, 8, 16, 32, 64" in r.stderr
+    if not torch.cuda.is_available():
+        r = run("C=16", "N=16", "G=4", "--device", "cuda")
+        assert r.returncode == 2 and "not available" in r.stderr
