@@ -26,7 +26,7 @@ def groups_figure(rows: list[dict]) -> go.Figure:
                      "blocked_autorange, bars = IQR</sup>", height=420)
     fig.update_xaxes(type="log", title="groups G (log scale)", tickvals=gs, ticktext=[str(g) for g in gs])
     fig.update_yaxes(type="log", title="time per call (ms, log)", secondary_y=False)
-    fig.update_yaxes(type="log", title="MACs per call (log)", tickformat=",", secondary_y=True, showgrid=False)
+    fig.update_yaxes(type="log", title="MACs per call (log)", tickformat="~s", secondary_y=True, showgrid=False)
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig
 
