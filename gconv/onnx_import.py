@@ -1,0 +1,165 @@
+"""Read the conv and linear layers of an ONNX file into the same report as gconv.inspect.
+
+Only the `onnx` package's protobuf parser touches the bytes: nothing is unpickled, executed or fetched
+(external tensor data is refused). Every way a file can be wrong ends in ONNXError with a readable message.
+"""
+from __future__ import annotations
+
+from math import prod
+
+from .inspect import Layer, Report, conv_kind
+
+MAX_BYTES = 256 * 2**20  # also the upload limit in .streamlit/config.toml (AlexNet in fp32 is 233 MiB)
+MAX_NODES = 20_000
+MAX_DIM = 2**31  # a declared dimension beyond this is nonsense for an image network
+
+
+class ONNXError(ValueError):
+    """An uploaded file that is not a usable ONNX model; the message says why."""
+
+
+def _sniff(data: bytes) -> None:
+    if not data:
+        raise ONNXError("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise ONNXError(f"the file is {len(data) / 2**20:,.1f} MiB; the limit is {MAX_BYTES / 2**20:,.0f} MiB")
+    if data[:4] == b"PK\x03\x04":
+        raise ONNXError("this is a zip archive (or a PyTorch checkpoint), not an ONNX model: export the model with "
+                        "torch.onnx.export and upload the .onnx file")
+    if data[:2] == b"\x1f\x8b":
+        raise ONNXError("this file is gzip-compressed; upload the plain .onnx file")
+    if data[:1] == b"\x80" and len(data) > 1 and data[1] in range(2, 6):
+        raise ONNXError("this looks like a Python pickle, which is never loaded here; upload an .onnx file")
+    if data.lstrip()[:1] in (b"{", b"<") or data[:5] == b"%PDF-":
+        raise ONNXError("this is a text, HTML or PDF file, not an ONNX model")
+
+
+def _load(data: bytes):
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    _sniff(data)
+    try:
+        model = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError, UnicodeDecodeError) as e:
+        raise ONNXError(f"not a valid ONNX file: the protobuf could not be read ({type(e).__name__})") from None
+    if not model.graph.node or not model.opset_import:
+        raise ONNXError("not an ONNX model: no graph nodes or no opset (random bytes can parse as an empty protobuf)")
+    if len(model.graph.node) > MAX_NODES:
+        raise ONNXError(f"the graph has {len(model.graph.node):,} nodes; the limit is {MAX_NODES:,}")
+    for t in model.graph.initializer:
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            raise ONNXError("the model keeps its weights in external files, which cannot be read from an upload; "
+                            "save it with all tensors inside the .onnx file")
+    return model
+
+
+def _shapes(model) -> dict[str, list[int | None]]:
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as e:  # noqa: BLE001 - the checker raises several private types
+        raise ONNXError(f"shape inference failed: {str(e).splitlines()[0][:200]}") from None
+    out = {}
+    for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+        dims = v.type.tensor_type.shape.dim
+        out[v.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    return out
+
+
+def _attrs(node) -> dict:
+    import onnx
+
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _hw(shape, name: str) -> tuple[int, int] | None:
+    """(H, W) of a 4-D tensor, or None when shape inference could not tell."""
+    if not shape or len(shape) != 4 or shape[2] is None or shape[3] is None:
+        return None
+    if max(d or 0 for d in shape) > MAX_DIM:
+        raise ONNXError(f"{name!r} declares a dimension of {max(shape):,}, beyond {MAX_DIM:,}")
+    return int(shape[2]), int(shape[3])
+
+
+def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
+    """Output size from the input size (forward), or the smallest input giving this output (backward)."""
+    if forward:
+        return tuple((n + 2 * pi - di * (ki - 1) - 1) // si + 1 for n, ki, si, pi, di in zip(hw, k, s, p, d))
+    return tuple((n - 1) * si - 2 * pi + di * (ki - 1) + 1 for n, ki, si, pi, di in zip(hw, k, s, p, d))
+
+
+def _conv(node, weights, shapes) -> Layer:
+    a = _attrs(node)
+    if node.input[1] not in weights:
+        raise ONNXError(f"Conv {node.name!r} takes its weight from another node, not a stored tensor")
+    N, cg, kh, kw = weights[node.input[1]]
+    G = int(a.get("group", 1))
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+        pads = [-1, -1, -1, -1]  # SAME_*: padding follows from the shapes; shown as unknown
+    geometry = ((kh, kw), tuple(a.get("strides", [1, 1])), (max(pads[0], 0), max(pads[1], 0)),
+                tuple(a.get("dilations", [1, 1])))
+    in_hw = _hw(shapes.get(node.input[0]), node.input[0])
+    out_hw = _hw(shapes.get(node.output[0]), node.output[0])
+    # Shape inference stops at data-dependent ops (a Slice whose bounds are computed): take the missing side
+    # from the other one through the conv's geometry (exact for stride 1, the smallest fit otherwise).
+    if in_hw is None and out_hw is not None:
+        in_hw = _other_side(out_hw, *geometry, forward=False)
+    elif out_hw is None and in_hw is not None:
+        out_hw = _other_side(in_hw, *geometry, forward=True)
+    elif in_hw is None:
+        raise ONNXError(f"the shapes around Conv {node.name!r} are unknown; export with a fixed input size")
+    bias = len(node.input) > 2 and node.input[2] in weights
+    params = N * cg * kh * kw + (N if bias else 0)
+    return Layer(node.name or node.output[0], "conv", cg * G, N, G, (kh, kw), tuple(a.get("strides", [1, 1])),
+                 (pads[0], pads[1]), tuple(a.get("dilations", [1, 1])), in_hw, out_hw,
+                 conv_kind(cg * G, N, G, (kh, kw), in_hw, out_hw, (pads[0], pads[1])), params,
+                 N * cg * kh * kw * out_hw[0] * out_hw[1])
+
+
+def _linear(node, weights, shapes) -> Layer | None:
+    a = _attrs(node)
+    w_name = next((i for i in node.input[:2] if i in weights), None)
+    if w_name is None:
+        return None  # a MatMul of two activations (attention, say) is not a layer with weights
+    dims = weights[w_name]
+    if len(dims) != 2:
+        return None
+    if node.op_type == "Gemm":
+        out_f, in_f = (dims if a.get("transB", 0) else dims[::-1])
+    else:
+        in_f, out_f = dims
+    x = shapes.get(node.input[0]) or []
+    rows = prod(d or 1 for d in x[1:-1]) if len(x) > 2 else 1
+    bias = node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] in weights
+    return Layer(node.name or node.output[0], "linear", int(in_f), int(out_f), 1, (1, 1), (1, 1), (0, 0), (1, 1),
+                 (1, 1), (1, 1), "linear", int(in_f * out_f + (out_f if bias else 0)), int(in_f * out_f * rows))
+
+
+def read_onnx(data: bytes, name: str = "uploaded.onnx") -> Report:
+    """A Report of every Conv, Gemm and weighted MatMul in the file, in graph order.
+
+    Totals: params = numel of every stored initializer (with BatchNorm kept, its running statistics count
+    too); MACs of the conv and linear layers per sample.
+    """
+    model = _load(data)
+    weights = {t.name: [int(d) for d in t.dims] for t in model.graph.initializer}
+    shapes = _shapes(model)
+    layers = []
+    for node in model.graph.node:
+        if node.op_type == "Conv":
+            if len(weights.get(node.input[1], [])) != 4:
+                raise ONNXError(f"Conv {node.name!r} is not 2-D (only 2-D convs are shown)")
+            layers.append(_conv(node, weights, shapes))
+        elif node.op_type in ("Gemm", "MatMul"):
+            layer = _linear(node, weights, shapes)
+            if layer is not None:
+                layers.append(layer)
+    if not any(layer.op == "conv" for layer in layers):
+        raise ONNXError("the model has no 2-D Conv layer, so there is no group connectivity to show")
+    first = next(iter(model.graph.input), None)
+    in_shape = shapes.get(first.name) if first is not None else None
+    input_size = tuple(in_shape[2:4]) if in_shape and len(in_shape) == 4 else (0, 0)
+    return Report(name, input_size, layers, sum(prod(d) for d in weights.values()), sum(x.macs for x in layers))

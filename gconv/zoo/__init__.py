@@ -1,0 +1,37 @@
+"""Reference architectures with random weights (nothing downloaded): build(name) -> nn.Module.
+
+>>> build("mobilenet_v1").__class__.__name__, INPUT_SIZES["mobilefacenet"]
+('Sequential', (112, 112))
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch.nn as nn
+
+from .alexnet import alexnet
+from .mobilefacenet import mobilefacenet
+from .mobilenet import mobilenet_v1, mobilenet_v2
+from .resnext import resnext50_32x4d
+from .shufflenet import shufflenet_v2
+from .xception import xception
+
+BUILDERS: dict[str, Callable[[], nn.Module]] = {
+    "alexnet": alexnet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
+    "shufflenet_v2": shufflenet_v2, "resnext50_32x4d": resnext50_32x4d, "xception": xception,
+    "mobilefacenet": mobilefacenet,
+}
+NAMES = tuple(BUILDERS)
+INPUT_SIZES = {"alexnet": (227, 227), "mobilenet_v1": (224, 224), "mobilenet_v2": (224, 224),
+               "shufflenet_v2": (224, 224), "resnext50_32x4d": (224, 224), "xception": (299, 299),
+               "mobilefacenet": (112, 112)}
+TITLES = {"alexnet": "AlexNet (2012, Caffe reference: groups in conv2/4/5)", "mobilenet_v1": "MobileNetV1 1.0-224",
+          "mobilenet_v2": "MobileNetV2 1.0-224", "shufflenet_v2": "ShuffleNet V2 1.0x",
+          "resnext50_32x4d": "ResNeXt-50 32×4d", "xception": "Xception", "mobilefacenet": "MobileFaceNet (112×112)"}
+
+
+def build(name: str) -> nn.Module:
+    """A fresh model by name, in eval mode, with random weights."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown model {name!r}; valid: {', '.join(NAMES)}")
+    return BUILDERS[name]().eval()
