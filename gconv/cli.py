@@ -107,6 +107,46 @@ def print_bench(report: dict) -> None:
               f"{r['kernels']}")
 
 
+def inspect_report(args) -> dict:
+    """The layer table and totals of a zoo model or an .onnx file."""
+    from pathlib import Path
+
+    from . import zoo
+    from .diagnose import diagnose
+    from .inspect import inspect_zoo
+    from .onnx_import import MAX_BYTES, read_onnx
+
+    if args.model in zoo.NAMES:
+        report = inspect_zoo(args.model)
+    elif args.model.endswith(".onnx") or Path(args.model).is_file():
+        path = Path(args.model)
+        if not path.is_file():
+            raise ValueError(f"no file {args.model!r}")
+        if path.stat().st_size > MAX_BYTES:
+            raise ValueError(f"{args.model} is over the {MAX_BYTES // 2**20} MiB limit")
+        report = read_onnx(path.read_bytes(), path.name)
+    else:
+        raise ValueError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
+    out = report.as_dict()
+    out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message} for f in diagnose(report)]
+    return out
+
+
+def print_inspect(report: dict) -> None:
+    print(f"{report['model']} at {report['input_size'][0]}×{report['input_size'][1]}")
+    print(f"{'#':>3} {'layer':<28} {'kind':<20} {'C':>5} {'N':>5} {'G':>4} {'kernel':>7} {'stride':>6} {'pad':>5} "
+          f"{'in':>9} {'out':>9} {'params':>12} {'MACs':>15}")
+    for i, r in enumerate(report["layers"]):
+        k, s, p = r["kernel"], r["stride"], r["padding"]
+        print(f"{i:>3} {r['name'][:28]:<28} {r['kind']:<20} {r['C']:>5} {r['N']:>5} {r['G']:>4} "
+              f"{k[0]}×{k[1]:<5} {s[0]}×{s[1]:<4} {p[0]}×{p[1]:<3} {r['in_hw'][0]:>4}×{r['in_hw'][1]:<4} "
+              f"{r['out_hw'][0]:>4}×{r['out_hw'][1]:<4} {r['params']:>12,} {r['macs']:>15,}")
+    print(f"total params {report['total_params']:,} (numel of every parameter)")
+    print(f"total MACs   {report['total_macs']:,} per sample (conv and linear layers)")
+    for f in report["diagnostics"]:
+        print(f"- {f['message']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gconv", description="Group convolution, made visible.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-run-time", type=float, default=0.2)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=bench_report, show=print_bench)
+
+    p = sub.add_parser("inspect", help="layer table of a zoo model or an .onnx file")
+    p.add_argument("model", help="a zoo name (alexnet, mobilenet_v1, ...) or a path to an .onnx file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=inspect_report, show=print_inspect)
     return parser
 
 

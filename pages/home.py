@@ -40,6 +40,10 @@ PAGES = [
     ("🎯 GDC vs GAP lab", "train a GDC head and a GAP head side by side on aligned faces, digits or a synthetic "
      "\"where, not what\" task, replay how the GDC's weights move away from the uniform 1/(H·W), and see "
      "why a GDC fixes the input size."),
+    ("⏱️ Timings", "the layer's real torch kernels on this machine: grouped vs dense vs split vs depthwise vs GDC vs "
+     "GAP, sweeps over G and batch, and the roofline that explains why fewer FLOPs is not proportionally faster."),
+    ("🔎 Model inspector", "AlexNet, MobileNets, ShuffleNet V2, ResNeXt, Xception, MobileFaceNet or your own ONNX "
+     "file, layer by layer, with diagnostics and a click through to any layer's connectivity and cost."),
 ]
 
 

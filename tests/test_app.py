@@ -310,3 +310,56 @@ def test_timing_page_refuses_over_budget():
     at.button(key="time_layer").click().run()
     assert not at.exception
     assert any("Not timed" in e.value and "budget" in e.value for e in at.error)
+
+
+def test_inspector_opens_a_layer_in_the_layer_views():
+    at = run_app("pages/inspect.py", model="alexnet", layer=1)
+    assert not at.exception and metric(at, "parameters") == "60,965,224"  # Caffe bvlc_alexnet's count
+    links = {el.proto.label: el.proto for el in at.get("page_link")}
+    conv2 = "C=96&N=256&G=2&K=5&H=27&W=27&stride=1&padding=2&dilation=1&bias=false"  # AlexNet conv2
+    assert links["Open in Connectivity"].page == "connectivity" and links["Open in Connectivity"].query_string == conv2
+    assert links["Open in Cost"].query_string == conv2
+    # What the link does: the connectivity page opened with conv2's fields in the URL.
+    at.query_params.clear()
+    at.query_params.update({"C": "96", "N": "256", "G": "2", "K": "5", "H": "27", "W": "27", "padding": "2"})
+    at.switch_page("pages/connectivity.py").run()
+    assert not at.exception
+    assert at.session_state["spec"] == ConvSpec(C=96, N=256, G=2, K=5, H=27, W=27, padding=2)
+
+
+def _onnx_bytes():
+    import io
+    import warnings
+
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 8, 3, groups=4))
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.eval(), (torch.zeros(1, 3, 16, 16),), buf, dynamo=False)
+    return buf.getvalue()
+
+
+def test_inspector_upload_valid_and_hostile_files():
+    at = run_app("pages/inspect.py", source="onnx")
+    assert any("torch.onnx.export" in i.value for i in at.info)
+    at.get("file_uploader")[0].set_value(("tiny.onnx", _onnx_bytes(), "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "conv + linear layers") == "2"
+    assert any("(grouped, G=4)" in o for o in at.selectbox(key="wp_layer").options)
+    for name, data in (("junk.onnx", bytes(range(256)) * 50), ("model.onnx", b"PK\x03\x04" + b"\0" * 64),
+                       ("empty.onnx", b"")):
+        at.get("file_uploader")[0].set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception
+        assert any(name in e.value for e in at.error), name
+
+
+@pytest.mark.parametrize("model", ["alexnet", "mobilenet_v1", "resnext50_32x4d", "mobilefacenet"])
+def test_inspector_zoo_pages(model):
+    at = run_app("pages/inspect.py", model=model)
+    assert not at.exception
+    kinds, layers = charts(at)
+    assert kinds["layout"]["title"]["text"].startswith(model)
+    from gconv.inspect import inspect_zoo
+    assert len(at.selectbox(key="wp_layer").options) == len(inspect_zoo(model).layers)

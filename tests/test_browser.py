@@ -251,3 +251,17 @@ def test_timing_deep_link_fresh_server(browser, server):
     page.get_by_text("GDC as (x*w).sum").first.wait_for(timeout=120_000)
     no_exception(page)
     page.close()
+
+
+def test_inspector_deep_link_opens_layer(browser, server):
+    page = open_page(browser, f"{server.url}/inspect?model=alexnet&layer=1")
+    wait_for_chart_title(page, "alexnet: where the parameters and the MACs go")
+    no_exception(page)
+    page.screenshot(path=SHOTS / "inspect.png", full_page=True)
+    page.get_by_role("link", name="Open in Connectivity").click()
+    # AlexNet conv2: 96 → 256 in two groups of 48 inputs, 5×5 kernels (the two GPUs of 2012)
+    wait_for_chart_title(page, "96 inputs → 256 kernels of 48×5×5 in G=2 groups")
+    wait_for_url(page, "/connectivity", "C=96", "N=256", "G=2", "K=5")
+    assert page.get_by_label("C (inputs)", exact=True).input_value() == "96"
+    no_exception(page)
+    page.close()

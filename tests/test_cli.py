@@ -57,3 +57,21 @@ def test_gdc_cli():
     assert r.returncode == 0 and "GDC test accuracy" in r.stdout and "wall time" in r.stdout
     r = run("gdc", "--dataset", "digits", "--map-size", "5")
     assert r.returncode == 2 and "valid: 2, 4, 8" in r.stderr
+
+
+def test_inspect_cli():
+    r = run("inspect", "alexnet")
+    assert r.returncode == 0, r.stderr
+    assert "conv2" in r.stdout and "grouped" in r.stdout and "60,965,224" in r.stdout  # Caffe bvlc_alexnet
+    r = run("inspect", "mobilefacenet", "--json")
+    d = json.loads(r.stdout)
+    assert d["by_kind"]["gdc"]["layers"] == 1 and any(f["topic"] == "fixed-input" for f in d["diagnostics"])
+    r = run("inspect", "nosuch")
+    assert r.returncode == 2 and "valid: alexnet" in r.stderr
+
+
+def test_inspect_cli_onnx(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    r = run("inspect", str(bad))
+    assert r.returncode == 2 and "not" in r.stderr and "Traceback" not in r.stderr

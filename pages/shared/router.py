@@ -22,6 +22,7 @@ PAGES = [
     ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
     ("pages/gdc.py", "GDC vs GAP lab", ":material/center_focus_strong:", "gdc"),
     ("pages/timing.py", "Timings", ":material/timer:", "timing"),
+    ("pages/inspect.py", "Model inspector", ":material/account_tree:", "inspect"),
 ]
 _run = threading.local()  # each session's script runs in its own thread
 

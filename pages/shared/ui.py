@@ -21,6 +21,7 @@ PAGE = "_page_values"  # canonical page-level values by URL key
 URL0 = "_url_at_start"  # query params as the session's first run saw them
 URL_OUT = "_url_out"  # what this run will write to the URL
 PROBLEMS = "_problems"
+WRITTEN = "_layer_written"  # the layer fields as this session last wrote them to the URL
 PAIR_LABELS = {"K": "kernel K", "stride": "stride", "padding": "padding", "dilation": "dilation"}
 
 
@@ -29,15 +30,18 @@ def _state():
 
 
 def _start_session() -> None:
-    """On a session's first run: read the URL once and repair it into a valid layer."""
+    """Read the URL on a session's first run, and again whenever its layer is not the one we wrote last
+    (a link inside the app, such as the model inspector's, or the browser's back button)."""
     ss = _state()
-    if LAYER in ss:
+    layer_text = {k: st.query_params.get(k) for k in FIELDS if k in st.query_params}
+    if LAYER in ss and (not layer_text or layer_text == ss.get(WRITTEN)):
         return
-    ss[URL0] = {k: st.query_params.get(k) for k in st.query_params.keys()}
-    layer_text = {k: v for k, v in ss[URL0].items() if k in FIELDS}
+    if LAYER not in ss:
+        ss[URL0] = {k: st.query_params.get(k) for k in st.query_params.keys()}
+        ss[PAGE] = {}
     repaired = repair(layer_text)
     ss[LAYER] = {name: getattr(repaired.spec, name) for name in FIELDS}
-    ss[PAGE] = {}
+    ss[WRITTEN] = layer_text
     ss[PROBLEMS] = [f"Link: {p}" for p in repaired.problems]
 
 
@@ -258,6 +262,7 @@ def write_url() -> None:
     # Written on every run, not only on change: a page switch clears the browser's query string while the
     # server-side copy still matches, so a compare-then-write would leave the new page without its state.
     st.query_params.from_dict(out)
+    ss[WRITTEN] = {k: out[k] for k in FIELDS if k in out}
     ss[URL_OUT] = {}
     try:
         base = st.context.url or ""
