@@ -55,3 +55,37 @@ def test_extreme_widget_values_never_crash(page, changes):
         at.number_input(key=f"w_{key}").set_value(value)
         at.run()
         check(at)
+
+
+def _real_onnx() -> bytes:
+    import io
+    import warnings
+
+    import torch
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, groups=1)).eval(),
+                          (torch.zeros(1, 3, 8, 8),), buf, dynamo=False)
+    return buf.getvalue()
+
+
+REAL = _real_onnx()
+uploads = st.one_of(st.binary(max_size=4096), st.integers(0, len(REAL)).map(lambda n: REAL[:n]),
+                    st.binary(max_size=64).map(lambda b: b"PK\x03\x04" + b),
+                    st.binary(max_size=64).map(lambda b: REAL[:16] + b + REAL[16:]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=uploads)
+def test_random_uploads_get_a_message(data):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["source"] = "onnx"
+    at.switch_page("pages/inspect.py")
+    at.run()
+    at.get("file_uploader")[0].set_value(("model.onnx", data, "application/octet-stream"))
+    at.run()
+    check(at)
+    if data != REAL:  # anything but the intact file is either read or refused with a message
+        assert at.error or at.metric
