@@ -265,3 +265,19 @@ def test_inspector_deep_link_opens_layer(browser, server):
     assert page.get_by_label("C (inputs)", exact=True).input_value() == "96"
     no_exception(page)
     page.close()
+
+
+def test_hostile_upload_keeps_server_up(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{server.url}/inspect?source=onnx")
+    page.get_by_text("torch.onnx.export").first.wait_for(timeout=90_000)
+    for i, (content, words) in enumerate(((bytes(range(256)) * 64, "not a valid ONNX file"),
+                                          (b"PK\x03\x04" + b"\0" * 512, "zip archive"))):
+        junk = tmp_path / f"model{i}.onnx"
+        junk.write_bytes(content)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(junk))
+        page.get_by_text(words).first.wait_for(timeout=60_000)
+        no_exception(page)
+    with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as r:
+        assert r.status == 200  # the server is still up
+    page.close()
