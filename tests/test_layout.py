@@ -33,3 +33,23 @@ def test_pages_without_torch_do_not_import_it():
     for page in ("home.py", "cost.py", "connectivity.py"):
         text = (ROOT / "pages" / page).read_text()
         assert not re.search(r"^(import|from)\s+torch", text, re.M), page
+
+
+def test_readme_example_output_is_real():
+    # The README's library example, run now, prints exactly the block pasted under it.
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    printed = re.search(r"prints\n\n```\n(.*?)```", text, re.S).group(1)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == printed
+
+
+def test_quick_start_has_exactly_two_commands():
+    text = (ROOT / "README.md").read_text()
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)```", quick, re.S)
+    assert [c.strip() for c in commands] == [
+        "python -m pip install -r requirements.txt && python -m streamlit run app.py",
+        "python -m pip install -r requirements-dev.txt && python -m pytest"]
+    assert "requirements-dev.txt && python -m pytest" in (ROOT / ".ci" / "run").read_text()
