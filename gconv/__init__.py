@@ -7,13 +7,15 @@ from .cost import flops, intensity, macs, min_bytes, params
 from .parse import parse_spec
 from .spec import ConvSpec, Kind, SpecError, valid_groups
 
-_LAZY = {"equivalence"}  # modules that import torch
+# Modules that import torch (or onnx, scikit-*) load on first attribute access: gconv.training, gconv.zoo, ...
+_LAZY = {"equivalence", "heads", "datasets", "training", "input_size", "timing", "kernels", "roofline", "inspect",
+         "zoo", "onnx_import", "diagnose", "memo", "ledger", "limits", "presets", "plots"}
 
 __all__ = [
     "ConvSpec", "Kind", "SpecError", "valid_groups", "parse_spec",
     "params", "macs", "flops", "min_bytes", "intensity",
     "mask", "input_groups", "output_groups", "reachability", "shuffle_permutation",
-    "cost", "connectivity", "spec", "equivalence",
+    "cost", "connectivity", "spec", *sorted(_LAZY),
 ]
 
 
