@@ -53,7 +53,7 @@ def render() -> None:
                 "holds the whole view, so a link reproduces it.")
     for title, key, target, text in STEPS:
         with st.container(border=True):
-            left, right = st.columns([4, 1], vertical_alignment="center")
+            left, right = st.columns([3, 2], vertical_alignment="center")
             left.markdown(f"#### {title}\n{text}")
             preset = PRESETS[key]
             if right.button(f"Load: {preset.title}", key=f"story_{key}", on_click=ui.load_spec,
