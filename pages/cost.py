@@ -30,22 +30,15 @@ def render() -> None:
 
     st.plotly_chart(group_sweep_figure(spec, ops), key="sweep_chart", config={"displayModeBar": False})
 
-    kh, kw = spec.kernel_size
-    Ho, Wo = spec.out_hw
-    cg = spec.in_per_group
-    bias = f" + {spec.N:,}" if spec.bias else ""
-    # Plain text formulas and st.table: KaTeX and the dataframe grid are lazy browser bundles that would
-    # delay the first chart of a deep link by about a second on a small machine.
-    factor = "" if ops == "MAC" else "2·"
-    st.markdown(
-        f"**params** = N·(C/G)·Kh·Kw{' + N' if spec.bias else ''} = {spec.N:,}·({spec.C:,}/{spec.G:,})·{kh}·{kw}"
-        f"{bias} = **{cost.params(spec):,}**  \n"
-        f"**{ops}s per sample** = {factor}N·Ho·Wo·(C/G)·Kh·Kw = {factor}{spec.N:,}·{Ho}·{Wo}·{cg:,}·{kh}·{kw} = "
-        f"**{count:,}**")
+    rows = ledger.rows(spec, dtype, batch)
+    # The formulas with this layer's numbers come from the ledger; plain text, not st.latex: KaTeX (like the
+    # dataframe grid) is a lazy browser bundle that would delay a deep link's first chart by about a second.
+    shown = ["weights", "params", "MACs per sample"] + (["FLOPs per sample"] if ops == "FLOP" else [])
+    st.markdown("  \n".join(f"**{r.quantity}** = {r.formula} = {r.substituted} = **{ledger.n(r.value)}**"
+                            for r in rows if r.quantity in shown))
     st.caption(f"That is 1/G = 1/{spec.G} of the dense layer (G = 1): {cost.params(spec.dense()):,} params, "
                f"{cost.macs(spec.dense()) * (1 if ops == 'MAC' else 2):,} {ops}s.")
 
-    rows = ledger.rows(spec, dtype, batch)
     st.table([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
                "value": ledger.n(r.value), "unit": r.unit} for r in ledger.visible(rows, ops)])
     st.download_button("Download the table (CSV)", ledger.to_csv(rows), file_name="gconv-cost.csv",
@@ -53,6 +46,7 @@ def render() -> None:
 
 
     st.subheader("Depthwise separable vs standard")
+    kh, kw = spec.kernel_size
     s = cost.separable(spec)
     std_p, sep_p = s.params
     std_m, sep_m = s.macs

@@ -1,5 +1,4 @@
 """Grouped conv computed three ways, and GDC/GAP identities, agree within 1e-5 in fp32."""
-import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings

@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 # Okabe & Ito (2008) colour-blind-safe qualitative palette, without its yellow (unreadable as text on white)
 # and with grey for black (unreadable on dark themes).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999"]
-FADED = "rgba(128,128,128,0.18)"
 ZERO = "rgba(128,128,128,0.10)"
 
 

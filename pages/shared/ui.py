@@ -50,8 +50,8 @@ def load_spec(spec: ConvSpec) -> None:
     _state()[LAYER] = {name: getattr(spec, name) for name in FIELDS}
 
 
-def _sync(field: str, widget_key: str, transform: Callable = lambda v: v) -> None:
-    _state()[LAYER][field] = transform(_state()[widget_key])
+def _sync(field: str, widget_key: str) -> None:
+    _state()[LAYER][field] = _state()[widget_key]
 
 
 def _number(container, label: str, field: str, lo: int, hi: int, help: str | None = None,
@@ -76,7 +76,7 @@ def _number(container, label: str, field: str, lo: int, hi: int, help: str | Non
                                   on_change=on_change)
 
 
-def _group_label(g: int, C: int, N: int) -> str:
+def _group_label(g: int, C: int) -> str:
     if g == 1:
         return "1 (standard)"
     if g == C:
@@ -116,7 +116,7 @@ def layer_controls() -> ConvSpec:
     ss["w_G"] = layer["G"]
     if len(groups) > 1:
         side.select_slider("G (groups)", options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
-                           format_func=lambda g: _group_label(g, layer["C"], layer["N"]),
+                           format_func=lambda g: _group_label(g, layer["C"]),
                            help="only divisors of both C and N; from standard (G=1) to depthwise (G=C)")
     else:
         side.caption(f"G = 1: C={layer['C']} and N={layer['N']} share no divisor > 1")
@@ -194,7 +194,7 @@ def current_spec() -> ConvSpec:
     return _state().get("spec", DEFAULT_SPEC)
 
 
-def page_value(key: str, default, parse: Callable[[str], object], problems_label: str | None = None):
+def page_value(key: str, default, parse: Callable[[str], object]):
     """A page-level value seeded from the URL (once) and kept in session state; parse raises ValueError."""
     ss = _state()
     _start_session()
@@ -206,7 +206,7 @@ def page_value(key: str, default, parse: Callable[[str], object], problems_label
             try:
                 store[key] = parse(text)
             except ValueError as e:
-                st.warning(f"Link: {problems_label or key}={str(text)[:32]!r} ignored: {e}", icon="⚠️")
+                st.warning(f"Link: {key}={str(text)[:32]!r} ignored: {e}", icon="⚠️")
     return store[key]
 
 
