@@ -1,25 +1,28 @@
-"""gconv: group convolution made visible. Geometry, costs and connectivity need only numpy;
-the torch parts (equivalence, ...) load on first use so that `import gconv` stays light."""
-import importlib
+"""gconv: group convolution made visible. The core (geometry, costs, connectivity, the cost ledger, presets)
+needs only numpy; equivalence (torch), the figures (plotly) and the three labs load on first use.
 
+>>> import gconv
+>>> s = gconv.ConvSpec(C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+>>> s.weight_shape, gconv.params(s), gconv.cost.dense_ratio(s)
+((128, 16, 3, 3), 18432, 0.25)
+"""
+from . import connectivity, cost, fmt, ledger, parse, presets, spec
 from .connectivity import input_groups, mask, output_groups, reachability, shuffle_permutation
-from .cost import flops, intensity, macs, min_bytes, params
+from .cost import flops, in_ops, intensity, kernel_sparsity, macs, min_bytes, params
+from .errors import BudgetError, GConvError, ONNXError, SpecError
+from .lazy import lazy_getattr
 from .parse import parse_spec
-from .spec import ConvSpec, Kind, SpecError, valid_groups
+from .spec import ConvSpec, Kind, valid_groups
 
-# Modules that import torch (or onnx, scikit-*) load on first attribute access: gconv.training, gconv.zoo, ...
-_LAZY = {"equivalence", "heads", "datasets", "training", "input_size", "timing", "kernels", "roofline", "inspect",
-         "zoo", "onnx_import", "diagnose", "memo", "ledger", "limits", "presets", "plots"}
+# Subpackages and modules that import torch, onnx or plotly load on first attribute access.
+_LAZY = {"equivalence", "plots", "cli", "gdc", "timing", "inspector"}
 
 __all__ = [
-    "ConvSpec", "Kind", "SpecError", "valid_groups", "parse_spec",
-    "params", "macs", "flops", "min_bytes", "intensity",
+    "ConvSpec", "Kind", "valid_groups", "parse_spec",
+    "GConvError", "SpecError", "ONNXError", "BudgetError",
+    "params", "macs", "flops", "in_ops", "min_bytes", "intensity", "kernel_sparsity",
     "mask", "input_groups", "output_groups", "reachability", "shuffle_permutation",
-    "cost", "connectivity", "spec", *sorted(_LAZY),
+    "connectivity", "cost", "fmt", "ledger", "parse", "presets", "spec", *sorted(_LAZY),
 ]
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'gconv' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -5,17 +5,9 @@ import argparse
 import json
 import sys
 
-from . import cost
+from . import cost, fmt
+from .errors import GConvError
 from .parse import parse_assignments, parse_spec
-from .spec import SpecError
-
-
-def _fmt(value) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return " × ".join(map(str, value)) if isinstance(value, list) else str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.4g}"
 
 
 def spec_report(args) -> dict:
@@ -37,19 +29,14 @@ SPEC_ROWS = [
 def print_spec(report: dict) -> None:
     width = max(len(label) for label, _ in SPEC_ROWS)
     for label, key in SPEC_ROWS:
-        print(f"{label:<{width}}  {_fmt(report[key])}")
+        print(f"{label:<{width}}  {fmt.value(report[key])}")
 
 
 def gdc_report(args) -> dict:
     """Train the GDC and GAP heads on one dataset and report their test accuracies."""
-    from .datasets import map_sizes
-    from .training import GDCConfig, train
+    from .gdc import GDCConfig, train
 
-    sizes = map_sizes(args.dataset)
-    map_size = args.map_size or (12 if 12 in sizes else max(sizes))
-    if map_size not in sizes:
-        raise ValueError(f"--map-size {map_size} must divide the image size; valid: {', '.join(map(str, sizes))}")
-    config = GDCConfig(dataset=args.dataset, region=args.region, width=args.width, map_size=map_size,
+    config = GDCConfig(dataset=args.dataset, region=args.region, width=args.width, map_size=args.map_size,
                        epochs=args.epochs, seed=args.seed)
     return train(config).summary()
 
@@ -70,26 +57,13 @@ BENCH_DEFAULTS = {"K": 3, "H": 56, "W": 56, "padding": 1}
 
 def bench_report(args) -> dict:
     """Time the layer's kernels (or a sweep) with the timing harness; the table and the environment."""
-    from .kernels import check_budget, sweep_batch, sweep_groups, time_layer
-    from .timing import Busy, TimingConfig, environment, peaks_for, resolve_device
+    from .timing import TimingConfig, run
 
     spec = parse_spec(parse_assignments(args.fields), defaults=BENCH_DEFAULTS)
     config = TimingConfig(device=args.device, dtype=args.dtype, batch=args.batch, backward=args.backward,
                           memory_format="channels_last" if args.channels_last else "nchw",
                           cuda_graph=args.cuda_graph, threads=args.threads, min_run_time=args.min_run_time)
-    device = resolve_device(config.device)
-    check_budget(spec, config)
-    with Busy():
-        peaks = peaks_for(device, config.dtype, config.threads)
-        if args.sweep == "groups":
-            rows = sweep_groups(spec, config, peaks=peaks[0])
-        elif args.sweep == "batch":
-            rows = sweep_batch(spec, config, peaks=peaks[0])
-        else:
-            rows = time_layer(spec, config, peaks=peaks[0])
-    return {"spec": spec.as_dict(), "environment": environment(config),
-            "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in peaks],
-            "rows": rows}
+    return run(args.sweep or "layer", spec, config).as_dict()
 
 
 def print_bench(report: dict) -> None:
@@ -111,22 +85,26 @@ def inspect_report(args) -> dict:
     """The layer table and totals of a zoo model or an .onnx file."""
     from pathlib import Path
 
-    from . import zoo
-    from .diagnose import diagnose
-    from .inspect import inspect_zoo
-    from .onnx_import import MAX_BYTES, read_onnx
+    from .inspector import zoo
+    from .inspector.diagnose import diagnose
+    from .inspector.hooks import inspect_zoo
+    from .inspector.onnx_reader import MAX_BYTES, read_onnx
 
     if args.model in zoo.NAMES:
         report = inspect_zoo(args.model)
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
         path = Path(args.model)
         if not path.is_file():
-            raise ValueError(f"no file {args.model!r}")
+            raise GConvError(f"no file {args.model!r}; valid: a path to an .onnx file, or {', '.join(zoo.NAMES)}")
         if path.stat().st_size > MAX_BYTES:
-            raise ValueError(f"{args.model} is over the {MAX_BYTES // 2**20} MiB limit")
-        report = read_onnx(path.read_bytes(), path.name)
+            raise GConvError(f"{args.model} is over the {MAX_BYTES // 2**20} MiB limit; valid: a smaller .onnx file")
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise GConvError(f"cannot read {args.model}: {e.strerror}; valid: a readable .onnx file") from None
+        report = read_onnx(data, path.name)
     else:
-        raise ValueError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
+        raise GConvError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
     out = report.as_dict()
     out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message} for f in diagnose(report)]
     return out
@@ -158,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=spec_report, show=print_spec)
 
-    from .datasets import DATASETS, REGIONS
+    from .gdc.datasets import DATASETS, REGIONS
     p = sub.add_parser("gdc", help="train a GDC head and a GAP head side by side")
     p.add_argument("--dataset", default="synthetic", choices=DATASETS)
     p.add_argument("--region", default="centre", choices=REGIONS, help="synthetic only")
@@ -196,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         report = args.run(args)
-    except (SpecError, ValueError) as e:
+    except GConvError as e:  # anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:

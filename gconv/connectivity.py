@@ -31,12 +31,32 @@ def mask(spec: ConvSpec) -> np.ndarray:
     return blocks.reshape(spec.N, spec.C)
 
 
-def inputs_of(spec: ConvSpec, n: int) -> range:
-    """The input channels kernel n reads: one contiguous run of C/G channels."""
+def group_of(spec: ConvSpec, n: int) -> int:
+    """The group of output channel (kernel) n: group_of(ConvSpec(C=8, N=12, G=4, K=1, H=1, W=1), 5) == 1."""
     if not 0 <= n < spec.N:
         raise SpecError(f"output channel n={n} is out of range; valid: 0 to {spec.N - 1}")
-    g = n // spec.out_per_group
+    return n // spec.out_per_group
+
+
+def group_inputs(spec: ConvSpec, g: int) -> range:
+    """The input channels of group g: one contiguous run of C/G channels."""
+    if not 0 <= g < spec.G:
+        raise SpecError(f"group g={g} is out of range; valid: 0 to {spec.G - 1}")
     return range(g * spec.in_per_group, (g + 1) * spec.in_per_group)
+
+
+def edges(spec: ConvSpec) -> int:
+    """(output, input) channel pairs connected: N·C/G, the True cells of mask(spec)."""
+    return spec.N * spec.in_per_group
+
+
+def inputs_of(spec: ConvSpec, n: int) -> range:
+    """The input channels kernel n reads: its group's run of C/G channels.
+
+    >>> inputs_of(ConvSpec(C=8, N=12, G=4, K=3, H=6, W=6), 5)
+    range(2, 4)
+    """
+    return group_inputs(spec, group_of(spec, n))
 
 
 def shuffle_permutation(C: int, G: int) -> np.ndarray:
@@ -89,6 +109,17 @@ def reachability(specs: Sequence[ConvSpec], shuffle: bool = False) -> np.ndarray
             reach = reach[shuffle_permutation(prev.N, prev.G)]
         reach = apply_layer(spec, reach)
     return reach
+
+
+def follow_up_stack(spec: ConvSpec, layers: int) -> list[ConvSpec]:
+    """spec, then layers − 1 pointwise convs N→N with the same G: the stack the connectivity view traces.
+
+    1×1 on a 1×1 map because reachability depends on channels and groups only.
+    """
+    if layers < 1:
+        raise SpecError(f"a stack needs at least one layer, not {layers}")
+    follow = ConvSpec(C=spec.N, N=spec.N, G=spec.G, K=1, H=1, W=1)
+    return [spec] + [follow] * (layers - 1)
 
 
 def fraction_reached(reach: np.ndarray) -> float:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from .spec import ConvSpec
+from .errors import GConvError
+from .spec import ConvSpec, Pair, as_pair
 
 DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
@@ -22,7 +23,7 @@ def dtype_bytes(dtype: str | int) -> int:
                "bfloat16": "bf16", "float64": "fp64", "double": "fp64"}
     name = aliases.get(name, name)
     if name not in DTYPE_BYTES:
-        raise ValueError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
+        raise GConvError(f"unknown dtype {str(dtype)[:32]!r}; valid: {', '.join(DTYPE_BYTES)}")
     return DTYPE_BYTES[name]
 
 
@@ -41,14 +42,51 @@ def params(spec: ConvSpec) -> int:
     return weight_params(spec) + bias_params(spec)
 
 
-def macs(spec: ConvSpec) -> int:
-    """Multiply-accumulates for one sample: N·Ho·Wo·(C/G)·Kh·Kw (padding products included, bias not)."""
-    return weight_params(spec) * prod(spec.out_hw)
+def macs(spec: ConvSpec, out_hw: Pair | None = None) -> int:
+    """Multiply-accumulates for one sample: N·Ho·Wo·(C/G)·Kh·Kw (padding products included, bias not).
+
+    out_hw replaces spec.out_hw for a layer whose output size was observed rather than derived (a graph's
+    SAME or asymmetric padding, which a ConvSpec's symmetric padding cannot express).
+    """
+    return weight_params(spec) * prod(spec.out_hw if out_hw is None else out_hw)
 
 
 def flops(spec: ConvSpec) -> int:
     """Floating-point operations for one sample: 2·MACs (bias adds not counted, as FlopCounterMode)."""
-    return 2 * macs(spec)
+    return in_ops(macs(spec), "FLOP")
+
+
+OPS_PER_MAC = {"MAC": 1, "FLOP": 2}  # FLOPs = 2·MACs: a multiply-add is one MAC and two FLOPs
+OPS_LABELS = {"MAC": "MACs", "FLOP": "FLOPs = 2·MACs"}
+
+
+def in_ops(mac_count: int, ops: str) -> int:
+    """A count of MACs expressed in ops, "MAC" or "FLOP": in_ops(10, "FLOP") == 20."""
+    if ops not in OPS_PER_MAC:
+        raise GConvError(f"unknown operation unit {str(ops)[:32]!r}; valid: {', '.join(OPS_PER_MAC)}")
+    return OPS_PER_MAC[ops] * mac_count
+
+
+@dataclass(frozen=True)
+class KernelSparsity:
+    """One kernel seen as a dense C×Kh×Kw kernel: the weights it has, and the structural zeros of other groups."""
+
+    nonzero: int  # (C/G)·Kh·Kw
+    zeros: int  # (C − C/G)·Kh·Kw
+
+    @property
+    def kept(self) -> float:
+        """Share of the dense kernel that is real weights: exactly 1/G."""
+        return self.nonzero / (self.nonzero + self.zeros)
+
+
+def kernel_sparsity(spec: ConvSpec) -> KernelSparsity:
+    """Nonzero and zero weights per kernel when the grouped layer is written as a dense one.
+
+    >>> kernel_sparsity(ConvSpec(C=64, N=64, G=4, K=3, H=8, W=8))
+    KernelSparsity(nonzero=144, zeros=432)
+    """
+    return KernelSparsity(spec.in_per_group * spec.kernel_area, (spec.C - spec.in_per_group) * spec.kernel_area)
 
 
 def weight_bytes(spec: ConvSpec, dtype="fp32") -> int:
@@ -110,6 +148,15 @@ class Separable:
         standard, separable = self.macs
         return separable / standard
 
+    @property
+    def times_cheaper(self) -> float:
+        """How many times fewer MACs the separable pair needs: 1 / ratio."""
+        return 1 / self.ratio
+
+    def ops(self, ops: str) -> tuple[int, int]:
+        """(standard, depthwise + pointwise) operations per sample in ops, "MAC" or "FLOP"."""
+        return tuple(in_ops(m, ops) for m in self.macs)
+
 
 def separable(spec: ConvSpec) -> Separable:
     """Depthwise separable version of spec's layer as a standard conv (G ignored, stride on the depthwise).
@@ -127,7 +174,7 @@ def separable(spec: ConvSpec) -> Separable:
 
 def separable_ratio(N: int, K: int | tuple[int, int]) -> float:
     """The closed form 1/N + 1/(Kh·Kw) of separable over standard MACs (and weights, no bias)."""
-    kh, kw = (K, K) if isinstance(K, int) else K
+    kh, kw = as_pair(K)
     return 1 / N + 1 / (kh * kw)
 
 
@@ -172,6 +219,6 @@ def summary(spec: ConvSpec, dtype="fp32", batch: int = 1) -> dict:
         "min_bytes": min_bytes(spec, dtype, batch),
         "intensity_flop_per_byte": intensity(spec, dtype, batch),
         "dense_ratio": dense_ratio(spec),
-        "nonzero_per_kernel": spec.in_per_group * prod(spec.kernel_size),
-        "zeros_per_kernel_if_dense": (spec.C - spec.in_per_group) * prod(spec.kernel_size),
+        "nonzero_per_kernel": kernel_sparsity(spec).nonzero,
+        "zeros_per_kernel_if_dense": kernel_sparsity(spec).zeros,
     }

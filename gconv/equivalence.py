@@ -1,4 +1,8 @@
-"""A grouped conv computed three ways in torch, and GDC / GAP as convs and as sums, with their differences."""
+"""A grouped conv computed three ways in torch, and GDC / GAP as convs and as sums, with their differences.
+
+The one home of these computations: the GDC lab's heads and the timing cases call them, so what is timed
+and what is trained is what is checked here.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,6 +30,11 @@ def block_diagonal(weight: torch.Tensor, G: int) -> torch.Tensor:
     g = torch.arange(G)
     dense[g, :, g] = weight.reshape(G, ng, cg, kh, kw)
     return dense.reshape(N, G * cg, kh, kw)
+
+
+def native_conv(x: torch.Tensor, weight: torch.Tensor, bias, spec: ConvSpec) -> torch.Tensor:
+    """The layer as torch runs it: F.conv2d(groups=G) with spec's stride, padding and dilation."""
+    return F.conv2d(x, weight, bias, groups=spec.G, **conv_kwargs(spec))
 
 
 def split_conv(x: torch.Tensor, weight: torch.Tensor, bias, spec: ConvSpec) -> torch.Tensor:
@@ -72,7 +81,7 @@ def three_ways(spec: ConvSpec, batch: int = 1, seed: int = 0) -> Equivalence:
     ((1, 8, 6, 6), True)
     """
     x, w, b = random_inputs(spec, batch, seed)
-    native = F.conv2d(x, w, b, groups=spec.G, **conv_kwargs(spec))
+    native = native_conv(x, w, b, spec)
     split = split_conv(x, w, b, spec)
     dense = F.conv2d(x, block_diagonal(w, spec.G), b, groups=1, **conv_kwargs(spec))
     return Equivalence(
@@ -84,7 +93,11 @@ def three_ways(spec: ConvSpec, batch: int = 1, seed: int = 0) -> Equivalence:
 
 
 def gdc_conv(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Global depthwise conv of x (B, C, H, W) with weight (C, H, W) as F.conv2d: output (B, C)."""
+    """Global depthwise conv of x (B, C, H, W) with weight (C, H, W) as F.conv2d: output (B, C).
+
+    On a map larger than the kernel each channel gives a map, not one number; the result is then
+    (B, C·Ho·Wo), which is why a GDC fixes the input size.
+    """
     C = x.shape[1]
     return F.conv2d(x, weight.unsqueeze(1), groups=C).flatten(1)
 
@@ -96,7 +109,7 @@ def gdc_sum(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 def gap(x: torch.Tensor) -> torch.Tensor:
     """Global average pooling: every position weighs 1/(H·W); output (B, C)."""
-    return F.adaptive_avg_pool2d(x, 1).flatten(1)
+    return x.mean((-2, -1))
 
 
 @torch.no_grad()

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 from dataclasses import dataclass
 from enum import Enum
 
+from .errors import SpecError
+
 Pair = tuple[int, int]
 
 
-class SpecError(ValueError):
-    """A conv layer that torch.nn.Conv2d would reject, or whose output would be empty."""
-
-
 class Kind(str, Enum):
-    """What a layer is, from its channels, groups and kernel."""
+    """What a layer is, from its channels, groups and kernel (LINEAR only for a network's dense layers)."""
 
     STANDARD = "standard"
     POINTWISE = "pointwise"
@@ -22,9 +21,18 @@ class Kind(str, Enum):
     DEPTHWISE = "depthwise"
     DEPTHWISE_MULTIPLIER = "depthwise-multiplier"
     GDC = "gdc"
+    LINEAR = "linear"
 
     def __str__(self) -> str:
         return self.value
+
+    def __hash__(self) -> int:  # as its value, so {Kind.GDC: ...}["gdc"] finds it (Enum hashes the name)
+        return hash(self.value)
+
+    @property
+    def is_depthwise(self) -> bool:
+        """True for G = C layers (depthwise, with a multiplier, or global)."""
+        return self in (Kind.DEPTHWISE, Kind.DEPTHWISE_MULTIPLIER, Kind.GDC)
 
 
 KIND_LABELS = {
@@ -34,6 +42,7 @@ KIND_LABELS = {
     Kind.DEPTHWISE: "depthwise conv",
     Kind.DEPTHWISE_MULTIPLIER: "depthwise conv with multiplier",
     Kind.GDC: "global depthwise conv (GDC)",
+    Kind.LINEAR: "linear (fully connected) layer",
 }
 
 
@@ -46,6 +55,27 @@ def divisors(n: int) -> list[int]:
 def valid_groups(C: int, N: int) -> list[int]:
     """Every G that divides both C and N (the groups nn.Conv2d accepts): valid_groups(64, 128)[-1] == 64."""
     return [g for g in divisors(C) if N % g == 0]
+
+
+def nearest_group(G: int, C: int, N: int) -> int:
+    """The valid G (dividing C and N) nearest to G on a log scale, ties to the smaller: nearest_group(3, 64, 128) == 4."""
+    return min(valid_groups(C, N), key=lambda g: (abs(math.log(g) - math.log(max(G, 1))), g))
+
+
+def kind_of(C: int, N: int, G: int, kernel: Pair, in_hw: Pair, padding: Pair) -> Kind:
+    """The kind rule: G = C is depthwise (GDC when the unpadded kernel covers the whole map), 1 < G grouped,
+    else pointwise for 1×1 or standard. A padding it cannot tell (ONNX SAME_*) is passed as negative.
+
+    >>> kind_of(512, 512, 512, (7, 7), (7, 7), (0, 0)).value, kind_of(64, 128, 64, (3, 3), (8, 8), (1, 1)).value
+    ('gdc', 'depthwise-multiplier')
+    """
+    if G == C and C > 1:
+        if tuple(kernel) == tuple(in_hw) and tuple(padding) == (0, 0):
+            return Kind.GDC
+        return Kind.DEPTHWISE if N == C else Kind.DEPTHWISE_MULTIPLIER
+    if G > 1:
+        return Kind.GROUPED
+    return Kind.POINTWISE if tuple(kernel) == (1, 1) else Kind.STANDARD
 
 
 def _int(name: str, value, minimum: int) -> int:
@@ -75,8 +105,26 @@ def as_pair(value: int | Pair) -> Pair:
 
 
 def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """Output length along one axis, as nn.Conv2d computes it (may be ≤ 0 for a kernel that does not fit)."""
+    """Output length along one axis, as nn.Conv2d computes it (may be ≤ 0 for a kernel that does not fit).
+
+    >>> out_size(56, 3, 2, 1, 1), out_size(5, 9, 1, 0, 1)
+    (28, -3)
+    """
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def in_size(out: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """The smallest input length whose output length is out (exact for stride 1): out_size's inverse.
+
+    >>> in_size(28, 3, 2, 1, 1), out_size(in_size(28, 3, 2, 1, 1), 3, 2, 1, 1)
+    (55, 28)
+    """
+    return (out - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1
+
+
+def largest_kernel(size: int, padding: int, dilation: int) -> int:
+    """The largest kernel whose dilated span fits size plus both paddings: largest_kernel(5, 0, 1) == 5."""
+    return (size + 2 * padding - 1) // dilation + 1
 
 
 @dataclass(frozen=True)
@@ -119,7 +167,7 @@ class ConvSpec:
                 raise SpecError(
                     f"kernel {k} with dilation {d} spans {span} rows/cols, more than {axis}={size} "
                     f"plus 2·padding={2 * p}: the output would be empty; valid: "
-                    f"padding ≥ {need_p}, or kernel ≤ {(size + 2 * p - 1) // d + 1}, or {axis} ≥ {span - 2 * p}")
+                    f"padding ≥ {need_p}, or kernel ≤ {largest_kernel(size, p, d)}, or {axis} ≥ {span - 2 * p}")
 
     # --- geometry -------------------------------------------------------------------------------
     @property
@@ -138,6 +186,12 @@ class ConvSpec:
     @property
     def dilation_hw(self) -> Pair:
         return as_pair(self.dilation)
+
+    @property
+    def kernel_area(self) -> int:
+        """Kh·Kw, the taps of one kernel per input channel."""
+        kh, kw = self.kernel_size
+        return kh * kw
 
     @property
     def in_hw(self) -> Pair:
@@ -180,14 +234,8 @@ class ConvSpec:
 
     @property
     def kind(self) -> Kind:
-        """standard, pointwise, grouped, depthwise, depthwise-multiplier or gdc."""
-        if self.G == self.C and self.C > 1:
-            if self.kernel_size == self.in_hw and self.padding_hw == (0, 0):
-                return Kind.GDC
-            return Kind.DEPTHWISE if self.N == self.C else Kind.DEPTHWISE_MULTIPLIER
-        if self.G > 1:
-            return Kind.GROUPED
-        return Kind.POINTWISE if self.kernel_size == (1, 1) else Kind.STANDARD
+        """standard, pointwise, grouped, depthwise, depthwise-multiplier or gdc (the rule is kind_of)."""
+        return kind_of(self.C, self.N, self.G, self.kernel_size, self.in_hw, self.padding_hw)
 
     @property
     def kind_label(self) -> str:

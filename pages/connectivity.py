@@ -1,11 +1,11 @@
 """Connectivity: which input channels each output channel reads, alone and through stacked layers."""
 import streamlit as st
 
-from gconv import ConvSpec, connectivity
-from gconv.limits import live_spec
+from gconv import ConvSpec, connectivity, cost
 from gconv.parse import FIELDS
 from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure
 from pages.shared import router, ui
+from pages.shared.bounds import live_spec
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -19,34 +19,33 @@ def equivalence(fields: tuple) -> dict:
 
 
 def _chart_key() -> str:
-    return f"bipartite_chart_{st.session_state.get('_clicks', 0)}"
+    return f"bipartite_chart_{ui.page_value('clicks', 0)}"
 
 
 def _on_click() -> None:
-    ss = st.session_state
-    points = ss[_chart_key()].selection.get("points", [])
+    points = st.session_state[_chart_key()].selection.get("points", [])
     hits = [p.get("customdata") for p in points if p.get("customdata") is not None]
     if hits:
         n = hits[0]
-        ss[ui.PAGE]["n"] = int(n[0] if isinstance(n, list) else n)
+        ui.set_page_value("n", int(n[0] if isinstance(n, list) else n))
     # A fresh chart key drops plotly's selection, which would otherwise dim the diagram and turn a second
     # click on the same kernel into a deselection.
-    ss["_clicks"] = ss.get("_clicks", 0) + 1
+    ui.set_page_value("clicks", ui.page_value("clicks", 0) + 1)
 
 
 def kernel_section(spec: ConvSpec) -> None:
     st.subheader("a. Inputs → kernels → outputs")
     left, right = st.columns([1, 3])
+    kernels = range(spec.N)
     n = ui.bound_widget(left.number_input, "output channel n (or click a kernel)", "n", 0, ui.int_in(0, 4095),
-                        fit=lambda v: min(v, spec.N - 1), min_value=0, max_value=spec.N - 1, step=1)
-    g = n // spec.out_per_group
+                        fit=lambda v: min(v, kernels[-1]), min_value=0, max_value=kernels[-1], step=1)
     reads = connectivity.inputs_of(spec, n)
-    kh, kw = spec.kernel_size
-    left.metric("weight[n] shape", f"{spec.in_per_group} × {kh} × {kw}")
+    left.metric("weight[n] shape", " × ".join(map(str, spec.weight_shape[1:])))
     span = f"channel **{reads.start}**" if len(reads) == 1 else f"channels **{reads.start}–{reads.stop - 1}**"
-    left.markdown(f"Kernel **{n}** is in **group {g}** and reads input {span} ({len(reads)} of {spec.C}).")
+    left.markdown(f"Kernel **{n}** is in **group {connectivity.group_of(spec, n)}** and reads input {span} "
+                  f"({len(reads)} of {spec.C}).")
     if aggregated(spec):
-        left.caption(f"{spec.N * spec.in_per_group:,} edges are too many to draw one by one, so each group is a "
+        left.caption(f"{connectivity.edges(spec):,} edges are too many to draw one by one, so each group is a "
                      "band; the highlighted wedge is kernel n's group.")
     with right:
         st.plotly_chart(bipartite(spec, selected=n), key=_chart_key(), on_select=_on_click,
@@ -55,12 +54,11 @@ def kernel_section(spec: ConvSpec) -> None:
 
 def mask_section(spec: ConvSpec) -> None:
     st.subheader("b. The weight mask: structured sparsity")
-    kh, kw = spec.kernel_size
-    nz, zeros = spec.in_per_group * kh * kw, (spec.C - spec.in_per_group) * kh * kw
+    sparsity = cost.kernel_sparsity(spec)
     c1, c2, c3 = st.columns(3)
-    c1.metric("nonzero weights per kernel (C/G×K×K)", f"{nz:,}")
-    c2.metric("zeros per kernel, seen as dense ((C−C/G)×K×K)", f"{zeros:,}")
-    c3.metric("share of a dense kernel kept", f"{nz / (nz + zeros):.2%}", help="= 1/G")
+    c1.metric("nonzero weights per kernel (C/G×K×K)", f"{sparsity.nonzero:,}")
+    c2.metric("zeros per kernel, seen as dense ((C−C/G)×K×K)", f"{sparsity.zeros:,}")
+    c3.metric("share of a dense kernel kept", f"{sparsity.kept:.2%}", help="= 1/G")
     st.plotly_chart(mask_figure(spec), key="mask_chart", config={"displayModeBar": False})
 
 
@@ -71,8 +69,7 @@ def stack_section(spec: ConvSpec) -> None:
                              max_value=4)
     shuffle = ui.bound_widget(left.toggle, "channel shuffle between layers", "shuffle", False, ui.flag,
                               to_url=lambda v: "true" if v else "false")
-    follow = ConvSpec(C=spec.N, N=spec.N, G=spec.G, K=1, H=1, W=1)
-    stack = [spec] + [follow] * (layers - 1)
+    stack = connectivity.follow_up_stack(spec, layers)
     plain = connectivity.reachability(stack, shuffle=False)
     mixed = connectivity.reachability(stack, shuffle=True)
     left.metric("inputs each output sees, no shuffle", f"{connectivity.fraction_reached(plain):.1%}")
@@ -115,8 +112,8 @@ def render() -> None:
     spec = ui.current_spec()
     st.title("Connectivity")
     st.markdown(f"**{spec.kind_label}**: {spec.C} input channels in **G={spec.G}** groups of "
-                f"{spec.in_per_group}; each of the {spec.N} kernels is {spec.in_per_group}×"
-                f"{spec.kernel_size[0]}×{spec.kernel_size[1]} and reads only its own group.")
+                f"{spec.in_per_group}; each of the {spec.N} kernels is {'×'.join(map(str, spec.weight_shape[1:]))} "
+                "and reads only its own group.")
     kernel_section(spec)
     mask_section(spec)
     stack_section(spec)

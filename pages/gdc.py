@@ -2,15 +2,14 @@
 import streamlit as st
 
 from gconv import cost
-from gconv.datasets import DATASETS, DESCRIPTIONS, IMAGE_SIZES, REGIONS, build, map_sizes
-from pages.shared import jobs, router, ui
-
-DEFAULT_MAP = {"synthetic": 12, "faces": 12, "faces-aligned": 12, "digits": 8}
+from gconv.gdc.datasets import DATASETS, DESCRIPTIONS, IMAGE_SIZES, REGIONS, build, default_map_size, map_sizes
+from pages.shared import router, ui
+from pages.shared.memo import shared_memo
 
 
 def controls():
     """The run's settings, each bound to the URL; returns a GDCConfig."""
-    from gconv.training import GDCConfig
+    from gconv.gdc.training import GDCConfig
 
     c = st.columns(6)
     dataset = ui.bound_widget(c[0].selectbox, "dataset", "dataset", "synthetic", ui.one_of(DATASETS),
@@ -20,12 +19,9 @@ def controls():
                              help="synthetic data only: where the class is decided")
     width = ui.bound_widget(c[2].select_slider, "backbone width C", "width", 16, ui.int_in(4, 32),
                             options=[4, 8, 16, 24, 32])
-    sizes = map_sizes(dataset)
-    store = st.session_state[ui.PAGE]
-    if ui.page_value("map", DEFAULT_MAP[dataset], ui.int_in(2, 24)) not in sizes:
-        store["map"] = DEFAULT_MAP[dataset]
-    size = ui.bound_widget(c[3].selectbox, "feature map M×M", "map", DEFAULT_MAP[dataset], ui.int_in(2, 24),
-                           options=sizes, format_func=lambda m: f"{m}×{m}",
+    sizes, default_map = map_sizes(dataset), default_map_size(dataset)
+    size = ui.bound_widget(c[3].selectbox, "feature map M×M", "map", default_map, ui.int_in(2, 24),
+                           fit=lambda m: m if m in sizes else default_map, options=sizes, format_func=lambda m: f"{m}×{m}",
                            help=f"the backbone's output map; must divide the {IMAGE_SIZES[dataset]}-pixel image")
     epochs = ui.bound_widget(c[4].number_input, "epochs", "epochs", 8, ui.int_in(1, 20), min_value=1, max_value=20)
     seed = ui.bound_widget(c[5].number_input, "seed", "seed", 0, ui.int_in(0, 999), min_value=0, max_value=999)
@@ -34,9 +30,9 @@ def controls():
 
 def run_training(config):
     """The shared memo's result for config, training it here (with a progress bar) if nobody has."""
-    from gconv.training import train
+    from gconv.gdc.training import train
 
-    trainings = jobs.memo("gdc-trainings", 32)
+    trainings = shared_memo("gdc-trainings")
     if trainings.busy(config):
         st.info("Someone else is training exactly this setup right now; their result will appear here too.")
     bar = st.progress(0.0, text="training both heads…")
@@ -46,8 +42,8 @@ def run_training(config):
 
 
 def show_result(result, config) -> None:
-    from gconv.input_size import as_rows, attempts
-    from gconv.plots.gdc import curves_figure, samples_figure, weight_maps_figure
+    from gconv.gdc.input_size import as_rows, attempts
+    from gconv.gdc.plots import curves_figure, samples_figure, weight_maps_figure
 
     m = st.columns(4)
     m[0].metric("GDC test accuracy", f"{result.gdc.test_acc[-1]:.1%}")
@@ -70,7 +66,7 @@ def show_result(result, config) -> None:
     st.caption("Epoch 0 is the start: every GDC weight is 1/(M·M), exactly global average pooling. Red and blue "
                "show where training moved the weights away from that.")
     key = (config.dataset, config.seed, config.region)
-    data = jobs.memo("gdc-datasets", 8).get_or_compute(key, lambda: build(*key[:1], seed=key[1], region=key[2]))
+    data = shared_memo("gdc-datasets").get_or_compute(key, lambda: build(*key[:1], seed=key[1], region=key[2]))
     st.plotly_chart(samples_figure(data), key="gdc_samples", config={"displayModeBar": False})
 
     st.subheader("What each head costs")
@@ -84,7 +80,7 @@ def show_result(result, config) -> None:
     st.subheader("GDC fixes the input size")
     st.markdown("The GDC kernel is exactly the training map size, so a larger input gives a larger map and the "
                 "model no longer fits together. Here is the trained model fed the test images at 4/3 the size:")
-    demo = jobs.memo("gdc-size-demo", 32).get_or_compute(config, lambda: as_rows(attempts(result)))
+    demo = shared_memo("gdc-size-demo").get_or_compute(config, lambda: as_rows(attempts(result)))
     st.table(demo)
 
 
@@ -96,8 +92,7 @@ def render() -> None:
                 "on the same backbone and data, and watch where the GDC's weights go.")
     config = controls()
     st.caption(DESCRIPTIONS[config.dataset] + ".")
-    trainings = jobs.memo("gdc-trainings", 32)
-    result = trainings.peek(config)
+    result = shared_memo("gdc-trainings").peek(config)
     if result is None:
         if st.button("Train both heads", type="primary", key="gdc_train"):
             result = run_training(config)

@@ -3,14 +3,16 @@ import hashlib
 
 import streamlit as st
 
-from pages.shared import jobs, router, ui
+from pages.shared import router, ui
+from pages.shared.memo import shared_memo
 
 
 def load_report():
     """The report to show: a zoo model (URL-bound) or an uploaded ONNX file; None with a message if unusable."""
-    from gconv import zoo
-    from gconv.inspect import inspect_zoo
-    from gconv.onnx_import import MAX_BYTES, ONNXError, read_onnx
+    from gconv import GConvError
+    from gconv.inspector import zoo
+    from gconv.inspector.hooks import inspect_zoo
+    from gconv.inspector.onnx_reader import MAX_BYTES, read_onnx
 
     sources = ["zoo", "onnx"]
     source = ui.bound_widget(st.segmented_control, "source", "source", "zoo", ui.one_of(sources), options=sources,
@@ -18,7 +20,7 @@ def load_report():
     if source != "onnx":
         name = ui.bound_widget(st.selectbox, "network", "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
                                options=list(zoo.NAMES), format_func=zoo.TITLES.get)
-        return jobs.memo("inspect-zoo", 16).get_or_compute(name, lambda: inspect_zoo(name))
+        return shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
     upload = st.file_uploader("ONNX file (weights inside the file; never unpickled or executed)", type=["onnx"],
                               key="onnx_upload")
     if upload is None:
@@ -30,8 +32,8 @@ def load_report():
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        return jobs.memo("inspect-onnx", 8).get_or_compute(digest, lambda: read_onnx(data, upload.name))
-    except ONNXError as e:
+        return shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_onnx(data, upload.name))
+    except GConvError as e:
         st.error(f"{upload.name}: {e}", icon="🚫")
         return None
 
@@ -39,7 +41,7 @@ def load_report():
 def table(report, selected: int):
     rows = []
     for i, layer in enumerate(report.layers):
-        rows.append({"#": i, "layer": layer.name, "kind": layer.kind, "C": layer.C, "N": layer.N, "G": layer.G,
+        rows.append({"#": i, "layer": layer.name, "kind": layer.kind.value, "C": layer.C, "N": layer.N, "G": layer.G,
                      "kernel": f"{layer.kernel[0]}×{layer.kernel[1]}", "stride": f"{layer.stride[0]}×{layer.stride[1]}",
                      "padding": f"{layer.padding[0]}×{layer.padding[1]}",
                      "in": f"{layer.in_hw[0]}×{layer.in_hw[1]}", "out": f"{layer.out_hw[0]}×{layer.out_hw[1]}",
@@ -55,9 +57,9 @@ def table(report, selected: int):
 
 
 def render() -> None:
-    from gconv.diagnose import diagnose, to_spec
+    from gconv.inspector.diagnose import diagnose
+    from gconv.inspector.plots import by_kind_figure, layers_figure
     from gconv.parse import to_text
-    from gconv.plots.inspect import by_kind_figure, layers_figure
 
     st.title("Model inspector")
     st.markdown("Every conv and linear layer of a network as it runs (forward hooks on a dummy input, or the "
@@ -77,18 +79,18 @@ def render() -> None:
     n = len(report.layers)
     selected = ui.bound_widget(st.selectbox, "layer to open", "layer", 0, ui.int_in(0, 100_000),
                                fit=lambda v: min(v, n - 1), options=list(range(n)),
-                               format_func=lambda i: f"#{i} {report.layers[i].name} ({report.layers[i].kind}, "
+                               format_func=lambda i: f"#{i} {report.layers[i].name} ({report.layers[i].kind.value}, "
                                                      f"G={report.layers[i].G})")
     event = table(report, selected)
     picked = (event.selection.rows if event is not None and hasattr(event, "selection") else [])
     if picked and picked[0] != selected:
-        st.session_state[ui.PAGE]["layer"] = picked[0]
+        ui.set_page_value("layer", picked[0])
         st.rerun()
     layer = report.layers[selected]
-    spec = to_spec(layer)
+    spec = layer.spec
     left, mid, right = st.columns([2, 1, 1], vertical_alignment="center")
     left.markdown(f"**#{selected} {layer.name}**: `{spec.torch_repr()}` on a {spec.H}×{spec.W} map"
-                  + (" (a linear layer is a 1×1 conv on a 1×1 map)" if layer.op == "linear" else ""))
+                  + (" (a linear layer is a 1×1 conv over its rows)" if layer.op == "linear" else ""))
     query = to_text(spec)
     mid.page_link("pages/connectivity.py", label="Open in Connectivity", icon=":material/hub:", query_params=query)
     right.page_link("pages/cost.py", label="Open in Cost", icon=":material/calculate:", query_params=query)

@@ -1,14 +1,12 @@
 """Timings: the layer's real torch kernels on this machine, against the cost model and the roofline."""
-import csv
-import io
 import json
 import os
 
 import streamlit as st
 
-from pages.shared import jobs, router, ui
-
-RUNS = {"layer": "Time this layer", "groups": "Sweep every G", "batch": "Sweep batch size"}
+from gconv import BudgetError, GConvError
+from pages.shared import router, ui
+from pages.shared.memo import shared_memo
 
 
 def settings():
@@ -18,7 +16,7 @@ def settings():
     devices = available_devices()
     c = st.columns(4)
     device = ui.bound_widget(c[0].selectbox, "device", "device", devices[0], ui.one_of(devices), options=devices)
-    dtypes = jobs.memo("dtypes", 8).get_or_compute(device, lambda: supported_dtypes(device))
+    dtypes = shared_memo("dtypes").get_or_compute(device, lambda: supported_dtypes(device))
     dtype = ui.bound_widget(c[1].selectbox, "dtype", "tdtype", "fp32", ui.one_of(dtypes), options=dtypes,
                             fit=lambda d: d if d in dtypes else "fp32")
     layout = ui.bound_widget(c[2].selectbox, "memory format", "layout", "nchw", ui.one_of(["nchw", "channels_last"]),
@@ -42,55 +40,36 @@ def settings():
                         threads=threads if device == "cpu" else None, min_run_time=run_time)
 
 
-def run(kind: str, spec, config) -> dict:
-    """One timing run under the process-wide lock, with a progress bar; returns what the page shows."""
-    from dataclasses import replace
+def run(kind: str, spec, config):
+    """One timing run through gconv.timing.run, with a progress bar and the device lock's wait said."""
+    from gconv.timing import DEVICE, peaks_for, run
 
-    from gconv.kernels import check_budget, sweep_batch, sweep_groups, time_layer
-    from gconv.timing import Busy, environment, peaks_for, resolve_device
-
-    device = resolve_device(config.device)
-    if kind == "groups":
-        check_budget(spec.dense(), config, ("grouped",))
-    elif kind == "batch":
-        check_budget(spec, replace(config, batch=1), ("grouped",))
-    else:
-        check_budget(spec, config)
     waiting = st.empty()
     bar = st.progress(0.0, text="waiting for the device…")
-    with Busy(on_wait=lambda: waiting.info("Another timing run is using the device; yours starts as soon as it "
-                                           "ends, so that measurements never overlap.", icon="⏳")) as busy:
-        if busy.waited:
-            waiting.info(f"Waited {busy.waited:.1f} s for another timing run to finish (measurements never overlap).",
-                         icon="⏳")
-        bar.progress(0.0, text="measuring peak FLOP/s and bandwidth…")
-        peaks = jobs.memo("peaks", 16).get_or_compute(
-            (device, config.dtype, config.threads), lambda: peaks_for(device, config.dtype, config.threads))
-        progress = lambda f, text: bar.progress(min(f, 1.0), text=text)  # noqa: E731
-        if kind == "groups":
-            rows = sweep_groups(spec, config, peaks=peaks[0], progress=progress)
-        elif kind == "batch":
-            rows = sweep_batch(spec, config, peaks=peaks[0], progress=progress)
-        else:
-            rows = time_layer(spec, config, peaks=peaks[0], progress=progress)
+
+    def on_wait():
+        waiting.info(f"Another timing run is using the device ({DEVICE.waiting} waiting); yours starts as soon as "
+                     "it ends, so that measurements never overlap.", icon="⏳")
+
+    def peaks(device, dtype, threads):
+        return shared_memo("peaks").get_or_compute((device, dtype, threads), lambda: peaks_for(device, dtype, threads))
+
+    result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=text), on_wait=on_wait,
+                 peaks=peaks)
     bar.empty()
-    return {"kind": kind, "spec": spec, "config": config, "rows": rows, "env": environment(config), "peaks": peaks}
+    if result.waited:
+        waiting.info(f"Waited {result.waited:.1f} s for another timing run to finish (measurements never overlap).",
+                     icon="⏳")
+    return result
 
 
-def to_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+def show(result) -> None:
+    """A finished TimingRun: environment, table, charts, downloads and the standalone script."""
+    from gconv.timing import script
+    from gconv.timing.plots import groups_figure, roofline_figure
 
-
-def show(result: dict) -> None:
-    from gconv.kernels import script
-    from gconv.plots.timing import groups_figure, roofline_figure
-
-    rows, env, peaks = result["rows"], result["env"], result["peaks"]
-    st.caption(" · ".join(f"{k}: {v}" for k, v in env.items()))
+    rows, peaks = result.rows, result.peaks
+    st.caption(" · ".join(f"{k}: {v}" for k, v in result.environment.items()))
     st.caption(" · ".join(f"peak {p.flops / 1e9:,.1f} GFLOP/s and {p.bandwidth / 1e9:,.1f} GB/s ({p.source})"
                           for p in peaks))
     st.table([{"case": r["case"], "G": r["G"], "batch": r["batch"], "median ms": f"{r['median_ms']:,.4f}",
@@ -98,23 +77,23 @@ def show(result: dict) -> None:
                "GB/s": f"{r['gbps']:,.1f}", "FLOP/byte": f"{r['intensity']:,.2f}",
                "of roofline": "" if r["roofline_fraction"] is None else f"{r['roofline_fraction']:.0%}",
                "kernel": r["kernels"].split(",")[0]} for r in rows])
-    if result["kind"] == "groups":
+    if result.kind == "groups":
         st.plotly_chart(groups_figure(rows), key="groups_chart", config={"displayModeBar": False})
     st.plotly_chart(roofline_figure(rows, peaks), key="roofline_chart", config={"displayModeBar": False})
     st.caption("Above 100% of the roof means the working set fit in cache (the roof's bandwidth is a large "
                "copy through DRAM) or the kernel does fewer multiplications than the direct count (e.g. "
                "Winograd); FLOPs and bytes are the cost model's, not counters.")
     c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", to_csv(rows), file_name="gconv-timings.csv", mime="text/csv")
-    payload = {"spec": result["spec"].as_dict(), "environment": env, "rows": rows,
-               "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in peaks]}
-    c2.download_button("Download JSON", json.dumps(payload, indent=2), file_name="gconv-timings.json",
+    c1.download_button("Download CSV", result.to_csv(), file_name="gconv-timings.csv", mime="text/csv")
+    c2.download_button("Download JSON", json.dumps(result.as_dict(), indent=2), file_name="gconv-timings.json",
                        mime="application/json")
     with st.expander("Reproduce outside the app (standalone script)"):
-        st.code(script(result["spec"], result["config"]), language="python")
+        st.code(script(result.spec, result.config), language="python")
 
 
 def render() -> None:
+    from gconv.timing import RUNS
+
     spec = ui.current_spec()
     st.title("Timings")
     st.markdown(f"Real torch kernels for **{spec.torch_repr()}** on this machine. Fewer FLOPs is not "
@@ -127,16 +106,18 @@ def render() -> None:
                                                                                    else "secondary")]
     if pressed:
         try:
-            st.session_state["timing_result"] = run(pressed[0], spec, config)
-        except ValueError as e:  # over the memory or time budget, said before anything is allocated
+            ui.set_page_value("result", run(pressed[0], spec, config))
+        except BudgetError as e:  # said before anything is allocated
             st.error(f"Not timed: {e}", icon="🚫")
-    result = st.session_state.get("timing_result")
+        except GConvError as e:  # a setting this machine cannot time (a device or dtype it lacks)
+            st.error(f"Cannot time this: {e}", icon="🚫")
+    result = ui.page_value("result", None)
     if result is None:
         st.info("Timings start only when you press a button: each takes a few seconds, and one run at a time "
                 "uses the device.")
         return
-    if result["spec"] != spec:
-        st.caption("These results are for an earlier layer: " + result["spec"].torch_repr())
+    if result.spec != spec:
+        st.caption("These results are for an earlier layer: " + result.spec.torch_repr())
     show(result)
 
 

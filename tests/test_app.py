@@ -67,25 +67,39 @@ def test_every_page_runs_for_every_preset(key):
             assert metric(at, "params") == f"{torch_params(preset.spec):,}"
 
 
+# (link, the layer it must show, what the page must say about the link; [] = a valid link, nothing to say)
 EDGE_LINKS = [
-    dict(C=1, N=1, G=1, K=1, H=1, W=1),
-    dict(C=1, N=7, G=1, K=3, H=3, W=3),
-    dict(C=64, N=64, G=64, K=3, H=8, W=8, padding=1),  # G = C
-    dict(C=16, N=16, G=4, K=9, H=5, W=5),  # K larger than H: output would be empty
-    dict(C="abc", N="-3", G="0", K="99999999999", H="1e3", W="", stride="x", padding="-1", dilation="0",
-         bias="maybe", junk="<script>alert(1)</script>", n="zzz", layers="99", shuffle="perhaps", ops="MOPS",
-         dtype="fp12", batch="-1"),
-    dict(C="4096", N="4096", G="4096", K="3", H="1024", W="1024"),
-    dict(C="999999", N="2", G="2", K="7x6", H="7", W="6"),
+    (dict(C=1, N=1, G=1, K=1, H=1, W=1), ConvSpec(C=1, N=1, G=1, K=1, H=1, W=1), []),
+    (dict(C=1, N=7, G=1, K=3, H=3, W=3), ConvSpec(C=1, N=7, G=1, K=3, H=3, W=3), []),
+    (dict(C=64, N=64, G=64, K=3, H=8, W=8, padding=1), ConvSpec(C=64, N=64, G=64, K=3, H=8, W=8, padding=1), []),
+    # K larger than H: the output would be empty (nn.Conv2d refuses it); the largest kernel that fits is 5
+    (dict(C=16, N=16, G=4, K=9, H=5, W=5), ConvSpec(C=16, N=16, G=4, K=5, H=5, W=5),
+     ["the output would be empty", "showing K=5"]),
+    (dict(C="abc", N="-3", G="0", K="99999999999", H="1e3", W="", stride="x", padding="-1", dilation="0",
+          bias="maybe", junk="<script>alert(1)</script>", n="zzz", layers="99", shuffle="perhaps", ops="MOPS",
+          dtype="fp12", batch="-1"), None,
+     ["C='abc' is not a whole number", "N='-3' is not a whole number", "G=0 is outside 1 to 4096",
+      "K='99999999999' is not a size", "H='1e3' is not a whole number", "bias='maybe' is not a yes/no value"]),
+    (dict(C="4096", N="4096", G="4096", K="3", H="1024", W="1024"),
+     ConvSpec(C=4096, N=4096, G=4096, K=3, H=1024, W=1024), []),
+    (dict(C="999999", N="2", G="2", K="7x6", H="7", W="6"), ConvSpec(C=4096, N=2, G=2, K=(7, 6), H=7, W=6),
+     ["C=999999 is outside 1 to 4096; using C=4096"]),
 ]
 
 
-@pytest.mark.parametrize("params", EDGE_LINKS)
+@pytest.mark.parametrize("params, shown, said", EDGE_LINKS)
 @pytest.mark.parametrize("page", PAGES)
-def test_edge_links_render_with_messages(page, params):
+def test_edge_links_render_with_messages(page, params, shown, said):
     at = run_app(page, **params)
     spec = at.session_state["spec"]
     assert isinstance(spec, ConvSpec)  # a valid layer is always on screen
+    if shown is not None:
+        assert spec == shown
+    text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    for words in said:
+        assert words in text, (words, text)
+    if not said:
+        assert not at.warning and not at.error, text
     if page not in ("pages/home.py", "pages/gdc.py", "pages/timing.py"):
         assert at.get("plotly_chart")
 
@@ -291,18 +305,25 @@ def test_timing_page_runs_on_press_only():
     assert array(groups_chart["data"][0]["x"]).tolist() == valid_groups(16, 32)
 
 
-def test_timing_page_waits_for_the_lock():
+def test_timing_page_waits_for_the_device():
     import threading
-    import time
 
-    from gconv.timing import LOCK
+    from gconv.timing import DEVICE
     at = run_app("pages/timing.py", **TIMING)
-    holder = threading.Thread(target=lambda: (LOCK.acquire(), time.sleep(1.0), LOCK.release()))
-    holder.start()
-    time.sleep(0.1)
+    held = threading.Event()
+
+    def holder():
+        with DEVICE.hold():
+            held.set()
+            DEVICE.wait_for_waiters(1, timeout=120)  # hand over once the page's run queues behind this one
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(60)
     at.button(key="time_layer").click().run()
-    holder.join()
+    t.join()
     assert any("Waited" in i.value and "another timing run" in i.value for i in at.info)
+    assert at.table and not DEVICE.locked()
 
 
 def test_timing_page_refuses_over_budget():
@@ -316,7 +337,8 @@ def test_inspector_opens_a_layer_in_the_layer_views():
     at = run_app("pages/inspect.py", model="alexnet", layer=1)
     assert not at.exception and metric(at, "parameters") == "60,965,224"  # Caffe bvlc_alexnet's count
     links = {el.proto.label: el.proto for el in at.get("page_link")}
-    conv2 = "C=96&N=256&G=2&K=5&H=27&W=27&stride=1&padding=2&dilation=1&bias=false"  # AlexNet conv2
+    # AlexNet conv2 as the Caffe prototxt defines it: 96→256, 5×5, pad 2, group 2, with a bias
+    conv2 = "C=96&N=256&G=2&K=5&H=27&W=27&stride=1&padding=2&dilation=1&bias=true"
     assert links["Open in Connectivity"].page == "connectivity" and links["Open in Connectivity"].query_string == conv2
     assert links["Open in Cost"].query_string == conv2
     # What the link does: the connectivity page opened with conv2's fields in the URL.
@@ -361,5 +383,33 @@ def test_inspector_zoo_pages(model):
     assert not at.exception
     kinds, layers = charts(at)
     assert kinds["layout"]["title"]["text"].startswith(model)
-    from gconv.inspect import inspect_zoo
+    from gconv.inspector.hooks import inspect_zoo
     assert len(at.selectbox(key="wp_layer").options) == len(inspect_zoo(model).layers)
+
+
+def test_a_bug_in_a_timing_run_surfaces_and_is_not_called_a_budget(monkeypatch):
+    # Only GConvError is a message; an error torch raises mid-run is a bug and must show as an exception.
+    import gconv.timing.runs as runs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a kernel failed")
+
+    monkeypatch.setattr(runs, "time_layer", broken)
+    at = run_app("pages/timing.py", **TIMING)
+    at.button(key="time_layer").click().run()
+    assert at.exception and "a kernel failed" in at.exception[0].value
+    assert not any("Not timed" in e.value for e in at.error)
+    from gconv.timing import DEVICE
+    assert not DEVICE.locked()  # the device is handed back even so
+
+
+def test_a_bug_in_the_onnx_reader_surfaces(monkeypatch):
+    import gconv.inspector.onnx_reader as reader
+
+    def broken(*args, **kwargs):
+        raise KeyError("a reader bug")
+
+    monkeypatch.setattr(reader, "read_onnx", broken)
+    at = run_app("pages/inspect.py", source="onnx")
+    at.get("file_uploader")[0].set_value(("tiny.onnx", b"\x08\x07" + b"x" * 100, "application/octet-stream")).run()
+    assert at.exception and "a reader bug" in at.exception[0].value

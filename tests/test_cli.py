@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch.nn as nn
 
 from conftest import ROOT
@@ -47,6 +48,7 @@ def test_bad_spec_exits_2_with_message():
     assert r.returncode == 2 and "not a whole number" in r.stderr
 
 
+@pytest.mark.slow
 def test_gdc_cli():
     r = run("gdc", "--dataset", "synthetic", "--epochs", "2", "--seed", "1", "--json")
     assert r.returncode == 0, r.stderr
@@ -59,6 +61,7 @@ def test_gdc_cli():
     assert r.returncode == 2 and "valid: 2, 4, 8" in r.stderr
 
 
+@pytest.mark.slow
 def test_inspect_cli():
     r = run("inspect", "alexnet")
     assert r.returncode == 0, r.stderr

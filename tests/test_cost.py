@@ -7,7 +7,7 @@ import torch.nn as nn
 from hypothesis import given, settings
 from torch.utils.flop_counter import FlopCounterMode
 
-from gconv import ConvSpec, cost
+from gconv import ConvSpec, GConvError, cost
 from strategies import valid_specs
 
 
@@ -67,7 +67,7 @@ def test_dtype_bytes_matches_torch(name, size):
 
 
 def test_unknown_dtype():
-    with pytest.raises(ValueError, match="known: fp64"):
+    with pytest.raises(GConvError, match="valid: fp64"):
         cost.dtype_bytes("fp12")
 
 

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gconv import datasets as ds
+from gconv import GConvError
+from gconv.gdc import datasets as ds
 
 
 @pytest.mark.parametrize("region", ds.REGIONS)
@@ -42,7 +43,7 @@ def test_region_masks():
     assert centre[12, 12] and not centre[0, 0]
     assert ds.region_mask("corner")[0, 0]
     assert not ds.region_mask("ring")[12, 12]
-    with pytest.raises(ValueError, match="valid: centre"):
+    with pytest.raises(GConvError, match="valid: centre"):
         ds.region_mask("middle")
 
 
@@ -73,5 +74,5 @@ def test_digits():
 def test_build_and_map_sizes():
     assert ds.map_sizes("synthetic") == [2, 3, 4, 6, 8, 12, 24]
     assert ds.map_sizes("digits") == [2, 4, 8]
-    with pytest.raises(ValueError, match="valid: synthetic"):
+    with pytest.raises(GConvError, match="valid: synthetic"):
         ds.build("imagenet")

@@ -1,13 +1,15 @@
 """Hostile input through AppTest: random query strings and widget values on every page; no exception escapes."""
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from gconv.limits import LIMITS
+from pages.shared.bounds import LIMITS
 
+pytestmark = pytest.mark.slow  # AppTest runs of random links, widget values and uploads
 APP = str(ROOT / "app.py")
 PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py", "pages/timing.py",
          "pages/inspect.py"]

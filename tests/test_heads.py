@@ -3,7 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gconv.heads import Backbone, Classifier, GAPHead, GDCHead
+from gconv import GConvError
+from gconv.gdc.heads import Backbone, Classifier, GAPHead, GDCHead
 
 
 @pytest.mark.parametrize("C, H, W", [(16, 8, 8), (4, 7, 6), (1, 1, 1), (32, 12, 12)])
@@ -22,8 +23,12 @@ def test_gdc_head_shape_init_and_equivalences(C, H, W):
 
 def test_gdc_head_rejects_another_map_size():
     head = GDCHead(4, 6, 6)
-    out = head(torch.randn(1, 4, 8, 8))  # a larger map: the conv no longer reduces to one number
-    assert out.shape == (1, 4 * 3 * 3)
+    x = torch.randn(1, 4, 8, 8)
+    # Oracle: the same depthwise conv in plain torch gives each channel a map, not one number.
+    raw = F.conv2d(x, head.weight.detach().unsqueeze(1), groups=4)
+    assert raw.shape[-2:] == (3, 3)
+    with pytest.raises(GConvError, match="kernel is 6×6 but the feature map is 8×8: each channel would give a 3×3"):
+        head(x)
 
 
 def test_backbone_is_shift_equivariant():
@@ -40,5 +45,5 @@ def test_classifier_shapes_and_bad_map():
     m = Classifier("gdc", C=8, image_size=24, map_size=6, classes=3)
     assert m.features(torch.rand(2, 1, 24, 24)).shape == (2, 8, 6, 6)
     assert m(torch.rand(2, 1, 24, 24)).shape == (2, 3)
-    with pytest.raises(ValueError, match="must divide"):
+    with pytest.raises(GConvError, match="must divide"):
         Classifier("gap", C=8, image_size=24, map_size=5, classes=2)

@@ -3,8 +3,8 @@ import pytest
 import torch.nn as nn
 
 from gconv import ConvSpec, cost
-from gconv.diagnose import diagnose, fixed_input, group_changes, no_shuffle, to_spec
-from gconv.inspect import inspect_model, inspect_zoo
+from gconv.inspector.diagnose import fixed_input, group_changes, no_shuffle
+from gconv.inspector.hooks import inspect_model, inspect_zoo
 
 
 def test_rows_match_the_cost_model_and_torch():
@@ -16,7 +16,7 @@ def test_rows_match_the_cost_model_and_torch():
     assert [layer.kind for layer in r.layers] == ["standard", "grouped", "depthwise", "gdc", "linear"]
     assert r.total_params == sum(p.numel() for p in net.parameters())
     for layer, module in zip(r.layers[:4], [m for m in net if isinstance(m, nn.Conv2d)]):
-        spec = to_spec(layer)
+        spec = layer.spec
         assert spec.weight_shape == tuple(module.weight.shape)
         assert layer.macs == cost.macs(spec)
     assert r.layers[-1].macs == 320 and r.total_macs == sum(layer.macs for layer in r.layers)
@@ -34,18 +34,46 @@ def test_diagnostics_on_known_networks():
     assert changes and all("weights" in f.message for f in changes)
     conv2 = next(f for f in changes if f.message.startswith("conv2: G=2 → 4"))
     assert "saves 153,600 weights (-50%)" in conv2.message  # 256·48·25 − 256·24·25
-    assert diagnose(inspect_zoo("shufflenet_v2"))  # ShuffleNet: depthwise then pointwise, nothing to lock
+    # conv4 (G=2) feeds conv5 (G=2) directly: each conv5 output reads one group's 192 of conv4's 384 inputs.
+    assert "depends on 192 of the 384 input channels of conv4" in flagged[0].message
+    # ShuffleNet V2 (Ma et al. 2018) mixes with a channel shuffle and has no grouped conv but depthwise ones;
+    # ResNeXt's grouped 3×3 always feeds a dense 1×1: neither has two grouped convs in a row.
+    for name in ("shufflenet_v2", "resnext50_32x4d"):
+        report = inspect_zoo(name)
+        assert report.by_kind().get("grouped", {"layers": 0})["layers"] == (16 if name == "resnext50_32x4d" else 0)
+        assert no_shuffle(report) == [], name
 
 
-def test_to_spec_of_linear_is_1x1():
+def test_linear_layer_is_a_1x1_conv_over_its_rows():
     r = inspect_model(nn.Sequential(nn.Flatten(), nn.Linear(12, 5), nn.Unflatten(1, (5, 1, 1)),
                                     nn.Conv2d(5, 5, 1)), (2, 2), channels=3)
-    assert to_spec(r.layers[0]) == ConvSpec(C=12, N=5, G=1, K=1, H=1, W=1)
+    assert r.layers[0].spec == ConvSpec(C=12, N=5, G=1, K=1, H=1, W=1, bias=True)
+    # A Linear on (B, 7, 12) runs on 7 rows per sample: nn.Linear's 12·5 multiply-adds per row (FlopCounterMode).
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    lin = nn.Linear(12, 5)
+    with FlopCounterMode(display=False) as counter:
+        lin(torch.zeros(1, 7, 12))
+    from gconv.inspector.report import linear_layer
+    assert 2 * linear_layer("fc", 12, 5, 7, True).macs == counter.get_total_flops()
+
+
+def test_same_padding_keeps_exact_macs():
+    # padding="same" with an even kernel pads unevenly; MACs follow the real output (FlopCounterMode).
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    net = nn.Sequential(nn.Conv2d(4, 8, 4, padding="same", groups=2), nn.Conv2d(8, 8, 3, padding="same"))
+    r = inspect_model(net, (9, 9), channels=4)
+    with FlopCounterMode(display=False) as counter:
+        net(torch.zeros(1, 4, 9, 9))
+    assert 2 * r.total_macs == counter.get_total_flops()
+    assert r.layers[0].padding == (-1, -1) and r.layers[1].padding == (1, 1)
+    assert [layer.kind.value for layer in r.layers] == ["grouped", "standard"]
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v1", "shufflenet_v2"])
 def test_every_row_is_a_valid_spec(name):
     for layer in inspect_zoo(name).layers:
-        spec = to_spec(layer)
+        spec = layer.spec
         if layer.op == "conv":
             assert spec.out_hw == layer.out_hw

@@ -1,9 +1,24 @@
-"""The design card's rules, checked on the tree: gconv never imports streamlit; import gconv stays light."""
+"""The design card's rules, checked on the tree: the layout, light imports, small modules, one error family
+caught by pages, and pages without arithmetic on layer fields."""
+import ast
 import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "cost", "connectivity", "equivalence",
+        "ledger", "presets", "cli"}
+LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
+        "timing": {"harness", "cases", "roofline", "runs", "plots"},
+        "inspector": {"report", "hooks", "onnx_reader", "diagnose", "plots"}}
+ERROR_FAMILY = {"GConvError", "SpecError", "ONNXError", "BudgetError"}
+LAYER_FIELDS = {"C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "in_per_group", "out_per_group",
+                "kernel_size", "kernel_area", "weight_shape", "in_hw", "out_hw", "stride_hw", "padding_hw",
+                "dilation_hw", "multiplier"}
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "pages" / "shared" / n for n in ("ui.py", "router.py")]
 
 
 def test_gconv_never_imports_streamlit():
@@ -18,16 +33,63 @@ def test_import_gconv_does_not_load_torch():
 
 
 def test_layout():
-    for name in ("app.py", "pages", "gconv", "assets", "tests", "requirements.txt", "README.md", ".ci/run"):
+    for name in ("app.py", "pages/shared/router.py", "gconv/__init__.py", "tests/conftest.py", "benchmarks",
+                 "requirements.txt", "README.md", ".ci/run"):
         assert (ROOT / name).exists(), name
     assert "torch==2.13.0" in (ROOT / "requirements.txt").read_text().split()
+
+
+def test_core_is_flat_and_each_lab_is_a_subpackage():
+    assert {p.stem for p in (ROOT / "gconv").glob("*.py")} == CORE
+    assert {p.stem for p in (ROOT / "gconv" / "plots").glob("*.py")} == {"__init__", "style", "connectivity", "cost"}
+    for lab, modules in LABS.items():
+        assert {p.stem for p in (ROOT / "gconv" / lab).glob("*.py")} == {"__init__"} | modules, lab
+    assert (ROOT / "gconv" / "inspector" / "zoo" / "__init__.py").exists()
+
+
+def test_modules_stay_small():
+    for path in list((ROOT / "gconv").rglob("*.py")) + list((ROOT / "pages").rglob("*.py")):
+        assert len(path.read_text().splitlines()) <= 400, path
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_catch_only_the_error_family(path):
+    # Anything else a page meets is a bug: it must surface, not be shown as a message.
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ExceptHandler):
+            caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            names = {c.id if isinstance(c, ast.Name) else getattr(c, "attr", None) for c in caught}
+            assert names <= ERROR_FAMILY, f"{path.name}:{node.lineno} catches {names}"
+
+
+def _layer_fields_in(node: ast.AST) -> set[str]:
+    """Layer fields an expression computes with (an f-string only displays them, so it is not entered)."""
+    if isinstance(node, ast.JoinedStr):
+        return set()
+    found = set()
+    if isinstance(node, ast.Attribute) and node.attr in LAYER_FIELDS:
+        found.add(node.attr)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value in LAYER_FIELDS:
+        found.add(node.slice.value)
+    return found.union(*map(_layer_fields_in, ast.iter_child_nodes(node)))
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_hold_no_arithmetic_on_layer_fields(path):
+    # Every rule on a layer has its home in gconv/; a page only reads controls, calls gconv and draws.
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.BinOp, ast.AugAssign)):
+            operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.target, node.value]
+            fields = set().union(*map(_layer_fields_in, operands))
+            assert not fields, f"{path.name}:{node.lineno} computes with {sorted(fields)}"
 
 
 def test_pages_without_torch_do_not_import_it():
     # Home and cost need no torch: a deep link there must not pay its import (the connectivity page
     # imports it inside the cached equivalence function only).
     code = ("import sys; sys.path.insert(0, '.'); import pages.shared.router, pages.shared.ui, gconv.plots.cost, "
-            "gconv.plots.connectivity, gconv.ledger, gconv.limits, gconv.presets; print('torch' in sys.modules)")
+            "gconv.plots.connectivity, gconv.ledger, pages.shared.bounds, gconv.presets, gconv.gdc, "
+            "gconv.inspector; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
     for page in ("home.py", "cost.py", "connectivity.py"):

@@ -52,4 +52,5 @@ def test_group_sweep_covers_every_valid_group():
     for r in sweep:
         layer = nn.Conv2d(96, 256, 5, groups=r["G"], bias=False, device="meta")
         assert r["params"] == layer.weight.numel()
-    assert ledger.n(1234567) == "1,234,567"
+    from gconv.fmt import number
+    assert number(1234567) == "1,234,567" and number(0.25) == "0.25"

@@ -1,25 +1,34 @@
 """The shared memo: bounded, and each key computed once however many threads ask at the same time."""
 import threading
-import time
 
-from gconv.memo import Memo
+from pages.shared.memo import Memo
 
 
 def test_concurrent_callers_compute_once():
-    memo, calls, results = Memo(4), [], []
+    memo, calls, results, asked = Memo(4), [], [], []
+    computing, everyone_asked, release = threading.Event(), threading.Event(), threading.Event()
 
     def slow():
         calls.append(1)
-        time.sleep(0.2)
+        computing.set()
+        assert release.wait(60)  # the main thread holds the computation open
         return 42
 
-    threads = [threading.Thread(target=lambda: results.append(memo.get_or_compute("k", slow))) for _ in range(30)]
+    def caller():
+        asked.append(1)
+        if len(asked) == 30:
+            everyone_asked.set()
+        results.append(memo.get_or_compute("k", slow))
+
+    threads = [threading.Thread(target=caller) for _ in range(30)]
     for t in threads:
         t.start()
-    time.sleep(0.05)
-    assert memo.busy("k")
+    assert computing.wait(60)
+    assert memo.busy("k")  # one caller computes while the others ask
+    assert everyone_asked.wait(60)
+    release.set()
     for t in threads:
-        t.join()
+        t.join(60)
     assert results == [42] * 30 and len(calls) == 1 and memo.computed == 1 and not memo.busy("k")
 
 

@@ -9,9 +9,10 @@ import torch
 import torch.nn as nn
 from onnx import TensorProto, helper
 
-from gconv import zoo
-from gconv.inspect import inspect_model, inspect_zoo
-from gconv.onnx_import import MAX_BYTES, ONNXError, read_onnx
+from gconv.inspector import zoo
+from gconv.inspector.hooks import inspect_model, inspect_zoo
+from gconv import ONNXError
+from gconv.inspector.onnx_reader import MAX_BYTES, read_onnx
 
 
 def export(model: nn.Module, size) -> bytes:

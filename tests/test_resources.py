@@ -1,10 +1,12 @@
 """Bounded resources: memory after many different requests, bounded caches, nothing that runs user input."""
 import re
 
+import pytest
+
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from gconv.memo import Memo
+from pages.shared.memo import Memo
 
 APP = str(ROOT / "app.py")
 
@@ -24,6 +26,7 @@ def request(page: str, i: int) -> None:
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_over_200_requests():
     pages = ["pages/connectivity.py", "pages/cost.py"]
     for i in range(40):  # warm up: imports, torch, caches filling
@@ -50,13 +53,14 @@ def test_no_code_path_runs_or_unpickles_user_data():
     for folder in ("gconv", "pages"):
         for path in (ROOT / folder).rglob("*.py"):
             assert not forbidden.search(path.read_text()), path
-    assert "load_model_from_string" in (ROOT / "gconv" / "onnx_import.py").read_text()  # protobuf parse only
+    reader = ROOT / "gconv" / "inspector" / "onnx_reader.py"
+    assert "load_model_from_string" in reader.read_text()  # protobuf parse only
 
 
 def test_upload_limit_and_localhost_binding():
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert re.search(r'^address = "127\.0\.0\.1"', config, re.M)
     limit = int(re.search(r"^maxUploadSize = (\d+)", config, re.M).group(1))
-    from gconv.onnx_import import MAX_BYTES
+    from gconv.inspector.onnx_reader import MAX_BYTES
     assert limit * 2**20 == MAX_BYTES  # the server and the parser refuse at the same size
     assert "--server.address 0.0.0.0" in (ROOT / "README.md").read_text()

@@ -5,7 +5,7 @@ import torch.nn as nn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gconv import ConvSpec, Kind, SpecError, valid_groups
+from gconv import ConvSpec, GConvError, Kind, SpecError, valid_groups
 from gconv.spec import divisors
 from strategies import valid_specs
 
@@ -70,7 +70,7 @@ def test_messages_name_problem_and_valid_values(kwargs, words):
     with pytest.raises(SpecError, match=None) as info:
         ConvSpec(**{**base, **kwargs})
     assert words in str(info.value)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, GConvError) and isinstance(info.value, ValueError)
 
 
 @pytest.mark.parametrize("C, N, expected", [

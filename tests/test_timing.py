@@ -6,19 +6,18 @@ benchmarks/gpu_timing_check.py when one is lent, not here.
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import ROOT
-from gconv import ConvSpec, cost, valid_groups
-from gconv.kernels import CASES, COLUMNS, LABELS, case_list, check_budget, script, sweep_batch, sweep_groups, \
+from gconv import BudgetError, ConvSpec, GConvError, cost, valid_groups
+from gconv.timing.cases import CASES, COLUMNS, LABELS, case_list, check_budget, script, sweep_batch, sweep_groups, \
     time_layer
-from gconv.roofline import Peaks, attainable, datasheet
-from gconv.timing import LOCK, Busy, TimingConfig, available_devices, environment, measure, resolve_device, \
-    supported_dtypes
+from gconv.timing.roofline import Peaks, attainable, datasheet
+from gconv.timing import DeviceLock, TimingConfig, available_devices, check_run, environment, measure, \
+    resolve_device, run, supported_dtypes
 
 FAST = TimingConfig(device="cpu", batch=2, min_run_time=0.02, warmup=1, threads=1)
 SPEC = ConvSpec(C=16, N=32, G=4, K=3, H=12, W=12, padding=1)
@@ -27,9 +26,9 @@ SPEC = ConvSpec(C=16, N=32, G=4, K=3, H=12, W=12, padding=1)
 def test_devices_here():
     assert resolve_device("auto") in available_devices()
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="valid: .*cpu"):
+        with pytest.raises(GConvError, match="valid: .*cpu"):
             resolve_device("cuda")
-    with pytest.raises(ValueError, match="unknown device"):
+    with pytest.raises(GConvError, match="unknown device"):
         resolve_device("tpu")
     assert "fp32" in supported_dtypes("cpu")
 
@@ -89,24 +88,56 @@ def test_harness_is_torch_timer():
 
 def test_budgets_refuse_before_allocating():
     huge = ConvSpec(C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1)
-    with pytest.raises(ValueError, match="MiB budget"):
+    with pytest.raises(BudgetError, match="MiB budget"):
         check_budget(huge, TimingConfig(device="cpu", batch=8))
     slow = ConvSpec(C=2048, N=2048, G=1, K=7, H=64, W=64, padding=3)
-    with pytest.raises(ValueError, match="too slow"):
+    with pytest.raises(BudgetError, match="too slow"):
         check_budget(slow, TimingConfig(device="cpu", batch=4))
-    with pytest.raises(ValueError, match="unknown case"):
+    with pytest.raises(GConvError, match="unknown case"):
         case_list(SPEC, FAST, ("fft",))
 
 
-def test_lock_serialises_runs():
-    waits = []
-    holder = threading.Thread(target=lambda: (LOCK.acquire(), time.sleep(0.3), LOCK.release()))
-    holder.start()
-    time.sleep(0.05)
-    with Busy(on_wait=lambda: waits.append(1)) as busy:
-        assert busy.waited > 0
-    holder.join()
-    assert waits == [1] and not LOCK.locked()
+def test_each_kind_of_run_checks_the_budget_of_what_it_times():
+    # A layer whose batch 64 is over the memory budget while batch 1 is far under it (2 GiB budget;
+    # input + output of this layer: 2·64·256·256 fp32 values = 32 MiB per sample).
+    spec = ConvSpec(C=64, N=64, G=64, K=3, H=256, W=256, padding=1)
+    config = TimingConfig(device="cpu", batch=64)
+    with pytest.raises(BudgetError):
+        check_run("layer", spec, config)  # every case at batch 64
+    check_run("batch", spec, config)  # the batch sweep stops by itself before the first batch over budget
+    with pytest.raises(BudgetError, match="too slow"):
+        check_run("groups", ConvSpec(C=1024, N=1024, G=1024, K=7, H=112, W=112, padding=3), TimingConfig(
+            device="cpu", batch=8))  # depthwise is cheap; the sweep's G=1 end is 10 TFLOP per call
+    with pytest.raises(GConvError, match="unknown timing run"):
+        check_run("everything", SPEC, FAST)
+
+
+def test_run_returns_rows_environment_and_peaks():
+    peaks = [Peaks(1e11, 1e10, "given")]
+    result = run("groups", SPEC, FAST, peaks=lambda device, dtype, threads: peaks)
+    assert [r["G"] for r in result.rows] == valid_groups(SPEC.C, SPEC.N) and result.peaks == peaks
+    assert result.waited == 0.0 and result.environment["device"] == "cpu"
+    assert result.to_csv().splitlines()[0].startswith("case,G,batch,median_ms")
+    assert result.as_dict()["spec"]["G"] == SPEC.G
+
+
+def test_device_lock_serialises_runs():
+    lock, waits, held, order = DeviceLock(), [], threading.Event(), []
+
+    def holder():
+        with lock.hold():
+            held.set()
+            assert lock.wait_for_waiters(1, timeout=60)  # hand over only once the other run queues
+            order.append("holder done")
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(60)
+    with lock.hold(on_wait=lambda: waits.append(1)) as waited:
+        order.append("second run")
+        assert waited > 0 and lock.locked()
+    t.join()
+    assert waits == [1] and order == ["holder done", "second run"] and not lock.locked() and lock.waiting == 0
 
 
 def test_roofline_and_datasheets():
@@ -118,6 +149,7 @@ def test_roofline_and_datasheets():
     assert datasheet("AMD EPYC", "fp32") is None
 
 
+@pytest.mark.slow
 def test_standalone_script_runs():
     src = script(SPEC, TimingConfig(device="cpu", batch=2, backward=True, min_run_time=0.02))
     out = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, timeout=120)
@@ -125,6 +157,7 @@ def test_standalone_script_runs():
     assert "median" in out.stdout and "ms" in out.stdout
 
 
+@pytest.mark.slow
 def test_bench_cli():
     def run(*args):
         return subprocess.run([sys.executable, "-m", "gconv", "bench", *args], capture_output=True, text=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..connectivity import mask
+from ..connectivity import edges, group_inputs, group_of, input_groups, inputs_of, mask, output_groups
+from ..cost import kernel_sparsity
 from ..spec import ConvSpec
 from .style import ZERO, base_layout, group_colour, rgba
 
@@ -18,7 +19,7 @@ X_IN, X_KERNEL, X_KERNEL_END, X_OUT = 0.0, 0.62, 0.78, 1.0
 
 def aggregated(spec: ConvSpec) -> bool:
     """True when the diagram draws group blocks instead of single edges."""
-    return spec.N * spec.in_per_group > MAX_EDGES or max(spec.C, spec.N) > MAX_NODES
+    return edges(spec) > MAX_EDGES or max(spec.C, spec.N) > MAX_NODES
 
 
 def _kernel_text(spec: ConvSpec) -> str:
@@ -60,8 +61,9 @@ def _labels(fig: go.Figure, x, y, text: list[str], size: int, colour=None) -> No
 def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
     """Near-invisible markers on the kernels: Streamlit reports clicks on them with customdata = n."""
     n = np.unique(np.linspace(0, spec.N - 1, min(spec.N, MAX_CLICK_TARGETS)).round().astype(int))
-    g = n // spec.out_per_group
-    lo, hi = g * spec.in_per_group, (g + 1) * spec.in_per_group - 1
+    g = output_groups(spec)[n]
+    reads = [inputs_of(spec, int(k)) for k in n]
+    lo, hi = [r.start for r in reads], [r.stop - 1 for r in reads]
     fig.add_trace(go.Scatter(
         x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name="kernels",
         marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01,
@@ -72,8 +74,10 @@ def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
 
 
 def _selected(fig: go.Figure, spec: ConvSpec, n: int, exact: bool) -> None:
-    g = n // spec.out_per_group
-    a, b = g * spec.in_per_group, (g + 1) * spec.in_per_group
+    """Kernel n's own edges (or its group's wedge) drawn over the faded diagram."""
+    g = group_of(spec, n)
+    reads = inputs_of(spec, n)
+    a, b = reads.start, reads.stop
     yn = (n + 0.5) / spec.N
     colour = group_colour(g)
     if exact:
@@ -93,22 +97,17 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
     """Inputs → kernels → outputs, edges coloured and labelled by group; group blocks when aggregated(spec)."""
     fig = go.Figure()
     exact = not aggregated(spec)
-    gin = np.arange(spec.C) // spec.in_per_group
-    gout = np.arange(spec.N) // spec.out_per_group
+    gin, gout = input_groups(spec), output_groups(spec)
     yin = (np.arange(spec.C) + 0.5) / spec.C
     yout = (np.arange(spec.N) + 0.5) / spec.N
     fade = selected is not None
     label_groups = spec.G <= 7  # one legend entry per colour while colours are not yet reused
     if exact:
         # One trace per palette colour (not per group): trace count, not edge count, is what slows the browser.
-        groups = np.arange(spec.G)
-        for colour, gs in _by_colour(groups).items():
-            n = (gs[:, None] * spec.out_per_group + np.arange(spec.out_per_group)).ravel()
-            c = (gs[:, None] * spec.in_per_group + np.arange(spec.in_per_group))
-            # every (n, c) pair within a group: broadcast outputs of group g against its inputs
-            pairs_n = np.repeat(n, spec.in_per_group)
-            pairs_c = np.repeat(c, spec.out_per_group, axis=0).ravel()
-            xs, ys = _segments(X_IN, yin[pairs_c], X_KERNEL, yout[pairs_n])
+        pairs_n, pairs_c = np.nonzero(mask(spec))  # every edge: output n reads input c
+        for colour, gs in _by_colour(np.arange(spec.G)).items():
+            edge = np.isin(gout[pairs_n], gs)
+            xs, ys = _segments(X_IN, yin[pairs_c[edge]], X_KERNEL, yout[pairs_n[edge]])
             name = f"group {gs[0]}" if len(gs) == 1 else "groups " + ", ".join(map(str, gs[:4])) + (
                 "…" if len(gs) > 4 else "")
             fig.add_trace(go.Scatter(
@@ -155,7 +154,7 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
         if spec.G <= 16:
             g = np.arange(spec.G)
             _labels(fig, (X_IN + X_KERNEL) / 2, (g + 0.5) / spec.G,
-                    [f"group {i}: inputs {i * spec.in_per_group}–{(i + 1) * spec.in_per_group - 1} → "
+                    [f"group {i}: inputs {group_inputs(spec, i).start}–{group_inputs(spec, i).stop - 1} → "
                      f"{spec.out_per_group} kernels of {_kernel_text(spec)}" for i in g], size=11)
     if label_groups or (exact and spec.G <= 32):
         g = np.arange(spec.G)
@@ -166,9 +165,9 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
         _selected(fig, spec, selected, exact)
     _labels(fig, [X_IN, (X_KERNEL + X_KERNEL_END) / 2, X_OUT], [-0.05] * 3,
             [f"<b>{spec.C} inputs</b>", f"<b>{spec.N} kernels</b>", f"<b>{spec.N} outputs</b>"], size=12)
-    edges = spec.N * spec.in_per_group
-    mode = (f"every edge drawn ({edges:,})" if exact else
-            f"group blocks: {edges:,} edges are too many to draw one by one" +
+    count = edges(spec)
+    mode = (f"every edge drawn ({count:,})" if exact else
+            f"group blocks: {count:,} edges are too many to draw one by one" +
             (f"; each band is {spec.G // MAX_BANDS}+ groups" if spec.G > MAX_BANDS else ""))
     title = f"{spec.C} inputs → {spec.N} kernels of {_kernel_text(spec)} in G={spec.G} groups<br><sup>{mode}</sup>"
     base_layout(fig, title, height=int(min(900, max(380, 26 * max(spec.C, spec.N)))) if exact else 560)
@@ -221,11 +220,10 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
 
 def mask_figure(spec: ConvSpec) -> go.Figure:
     """The N×C weight mask (block diagonal), titled with the per-kernel structured sparsity."""
-    kh, kw = spec.kernel_size
-    nz, zeros = spec.in_per_group * kh * kw, (spec.C - spec.in_per_group) * kh * kw
+    sparsity = kernel_sparsity(spec)
     title = (f"Weight mask N×C = {spec.N:,}×{spec.C:,} (rows: outputs, columns: inputs)<br><sup>each kernel: "
-             f"{nz:,} nonzero weights (C/G×K×K) and {zeros:,} zeros ((C−C/G)×K×K), "
-             f"{zeros / (nz + zeros):.0%} structured sparsity</sup>")
+             f"{sparsity.nonzero:,} nonzero weights (C/G×K×K) and {sparsity.zeros:,} zeros ((C−C/G)×K×K), "
+             f"{1 - sparsity.kept:.0%} structured sparsity</sup>")
     return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), "output", "input")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..cost import macs, params, separable
+from ..cost import OPS_LABELS, in_ops, macs, params, separable
 from ..ledger import group_sweep
 from ..spec import ConvSpec
 from .style import PALETTE, base_layout
@@ -12,7 +12,7 @@ from .style import PALETTE, base_layout
 def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
     """Params and MACs (or FLOPs) per sample at every valid G for spec's C, N, K; log y; current G marked."""
     sweep = group_sweep(spec)
-    key, label = ("macs", "MACs per sample") if ops == "MAC" else ("flops", "FLOPs per sample (2·MACs)")
+    key, label = ("macs", "MACs per sample") if ops == "MAC" else ("flops", f"{OPS_LABELS['FLOP']} per sample")
     gs = [r["G"] for r in sweep]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=gs, y=[r["params"] for r in sweep], name="params", mode="lines+markers",
@@ -38,19 +38,20 @@ def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
 def separable_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
     """Standard K×K conv beside K×K depthwise + 1×1 pointwise: params and MACs (or FLOPs), stacked bars."""
     s = separable(spec)
-    scale = 1 if ops == "MAC" else 2
     cats = ["params", f"{ops}s per sample"]
+
+    def bar(layer: ConvSpec) -> list[int]:
+        return [params(layer), in_ops(macs(layer), ops)]
+
     fig = go.Figure()
-    fig.add_trace(go.Bar(name="standard K×K", x=cats, y=[params(s.standard), scale * macs(s.standard)],
-                         offsetgroup="standard", marker_color=PALETTE[0], texttemplate="%{y:,}",
-                         textposition="outside"))
-    fig.add_trace(go.Bar(name="depthwise K×K", x=cats, y=[params(s.depthwise), scale * macs(s.depthwise)],
-                         offsetgroup="separable", marker_color=PALETTE[2]))
-    fig.add_trace(go.Bar(name="pointwise 1×1", x=cats, y=[params(s.pointwise), scale * macs(s.pointwise)],
-                         offsetgroup="separable", base=[params(s.depthwise), scale * macs(s.depthwise)],
-                         marker_color=PALETTE[1]))
+    fig.add_trace(go.Bar(name="standard K×K", x=cats, y=bar(s.standard), offsetgroup="standard",
+                         marker_color=PALETTE[0], texttemplate="%{y:,}", textposition="outside"))
+    fig.add_trace(go.Bar(name="depthwise K×K", x=cats, y=bar(s.depthwise), offsetgroup="separable",
+                         marker_color=PALETTE[2]))
+    fig.add_trace(go.Bar(name="pointwise 1×1", x=cats, y=bar(s.pointwise), offsetgroup="separable",
+                         base=bar(s.depthwise), marker_color=PALETTE[1]))
     base_layout(fig, f"Depthwise separable vs standard: {s.ratio:.3f}× the {ops}s<br><sup>1/N + 1/K² = "
-                     f"1/{spec.N} + 1/{spec.kernel_size[0] * spec.kernel_size[1]}</sup>", height=400)
+                     f"1/{spec.N} + 1/{spec.kernel_area}</sup>", height=400)
     fig.update_yaxes(type="log", title="count (log scale)", tickformat=",")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.2))
     return fig

@@ -41,6 +41,7 @@ def main() -> None:
     menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
+        ui.set_current_page(page.url_path)
         spec = ui.layer_controls()
         with menu:
             for f, title, icon, _ in PAGES:

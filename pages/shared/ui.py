@@ -3,6 +3,7 @@
 State flows one way per run: URL (first run of a session only) -> canonical values in session_state
 -> widgets seeded from them -> callbacks write widget changes back -> URL written at the end of the run.
 Canonical values live apart from widget keys because Streamlit drops a widget's key when it is not drawn.
+Page-level values are namespaced per page (page_value / set_page_value), so two pages never share a key.
 """
 from __future__ import annotations
 
@@ -11,17 +12,24 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from gconv import ConvSpec, valid_groups
-from gconv.limits import DEFAULT_SPEC, LIMITS, nearest_group, repair, repair_fields
+from gconv import ConvSpec, GConvError, SpecError, valid_groups
 from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
 from gconv.presets import PRESETS, find
+from gconv.spec import nearest_group
 
+from .bounds import DEFAULT_SPEC, LIMITS, multiplier_limit, repair, repair_fields, with_multiplier
+
+# Session-state keys (widget keys are "w_<field>" for the layer and "wp_<url key>" for page values).
 LAYER = "_layer"  # canonical layer fields: ints, (h, w) pairs, bias bool
-PAGE = "_page_values"  # canonical page-level values by URL key
-URL0 = "_url_at_start"  # query params as the session's first run saw them
+PAGE_VALUES = "_page_values"  # {page: {url key: canonical value}}
+CURRENT_PAGE = "_current_page"  # the url path of the page this run draws
+URL_AT_START = "_url_at_start"  # query params as the session's first run saw them
 URL_OUT = "_url_out"  # what this run will write to the URL
-PROBLEMS = "_problems"
-WRITTEN = "_layer_written"  # the layer fields as this session last wrote them to the URL
+PROBLEMS = "_problems"  # the link's problems, shown once
+LAYER_IN_URL = "_layer_in_url"  # the layer fields as this session last wrote them to the URL
+SPEC = "spec"  # the valid layer this run shows
+FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
+RECTANGULAR = "_rect"  # the (h, w) controls are shown
 PAIR_LABELS = {"K": "kernel K", "stride": "stride", "padding": "padding", "dilation": "dilation"}
 
 
@@ -34,14 +42,14 @@ def _start_session() -> None:
     (a link inside the app, such as the model inspector's, or the browser's back button)."""
     ss = _state()
     layer_text = {k: st.query_params.get(k) for k in FIELDS if k in st.query_params}
-    if LAYER in ss and (not layer_text or layer_text == ss.get(WRITTEN)):
+    if LAYER in ss and (not layer_text or layer_text == ss.get(LAYER_IN_URL)):
         return
     if LAYER not in ss:
-        ss[URL0] = {k: st.query_params.get(k) for k in st.query_params.keys()}
-        ss[PAGE] = {}
+        ss[URL_AT_START] = {k: st.query_params.get(k) for k in st.query_params.keys()}
+        ss[PAGE_VALUES] = {}
     repaired = repair(layer_text)
     ss[LAYER] = {name: getattr(repaired.spec, name) for name in FIELDS}
-    ss[WRITTEN] = layer_text
+    ss[LAYER_IN_URL] = layer_text
     ss[PROBLEMS] = [f"Link: {p}" for p in repaired.problems]
 
 
@@ -90,8 +98,8 @@ def _rectangular() -> bool:
 
 def _set_rectangular() -> None:
     ss = _state()
-    ss["_rect"] = ss["w_rect"]
-    if not ss["_rect"]:  # back to square: keep the height side of every pair
+    ss[RECTANGULAR] = ss["w_rect"]
+    if not ss[RECTANGULAR]:  # back to square: keep the height side of every pair
         for f in PAIR_FIELDS:
             v = ss[LAYER][f]
             ss[LAYER][f] = v[0] if isinstance(v, tuple) else v
@@ -120,26 +128,30 @@ def layer_controls() -> ConvSpec:
                            help="only divisors of both C and N; from standard (G=1) to depthwise (G=C)")
     else:
         side.caption(f"G = 1: C={layer['C']} and N={layer['N']} share no divisor > 1")
-    if layer["G"] == layer["C"] and layer["C"] > 1:
-        ss["w_m"] = layer["N"] // layer["C"]
-        side.number_input("depth multiplier m (N = m·C)", min_value=1, max_value=max(1, LIMITS["N"][1] // layer["C"]),
-                          key="w_m", on_change=lambda: ss[LAYER].update(N=ss["w_m"] * ss[LAYER]["C"]),
-                          help="depthwise conv with m kernels per input channel")
-    ss["_rect"] = ss.get("_rect", False) or _rectangular()  # a link or preset with pairs turns it on
-    ss["w_rect"] = ss["_rect"]
+    # Callbacks have already written this run's widget changes, so the layer is final from here on.
+    fixed = repair_fields(dict(layer))
+    if fixed.spec.kind.is_depthwise:
+        ss["w_m"] = fixed.spec.multiplier
+
+        def set_multiplier():
+            ss[LAYER] = with_multiplier(ss[LAYER], ss["w_m"])
+
+        side.number_input("depth multiplier m (N = m·C)", min_value=1, max_value=multiplier_limit(fixed.spec.C),
+                          key="w_m", on_change=set_multiplier, help="depthwise conv with m kernels per input channel")
+    ss[RECTANGULAR] = ss.get(RECTANGULAR, False) or _rectangular()  # a link or preset with pairs turns it on
+    ss["w_rect"] = ss[RECTANGULAR]
     side.toggle("rectangular (h×w) kernel, stride, padding, dilation", key="w_rect", on_change=_set_rectangular)
-    _pair_inputs(side, "K", ss["_rect"])
+    _pair_inputs(side, "K", ss[RECTANGULAR])
     c1, c2 = side.columns(2)
     _number(c1, "H (height)", "H", *LIMITS["H"])
     _number(c2, "W (width)", "W", *LIMITS["W"])
     for f in ("stride", "padding", "dilation"):
-        _pair_inputs(side, f, ss["_rect"])
+        _pair_inputs(side, f, ss[RECTANGULAR])
     ss["w_bias"] = bool(layer["bias"])
     side.checkbox("bias", key="w_bias", on_change=_sync, args=("bias", "w_bias"))
-    fixed = repair_fields(dict(layer))
     spec = fixed.spec
-    ss["_fix_notes"] = fixed.problems
-    ss["spec"] = spec
+    ss[FIX_NOTES] = fixed.problems
+    ss[SPEC] = spec
     ss[URL_OUT] = to_text(spec)
     return spec
 
@@ -162,17 +174,21 @@ def _load_preset() -> None:
 
 
 def _presets(container) -> None:
-    current = find(ConvSpec(**_state()[LAYER])) if _valid_layer() else None
+    current = find(_valid_spec()) if _valid_layer() else None
     _state()["w_preset"] = current.key if current else None
     container.pills("Presets", options=list(PRESETS), format_func=lambda k: PRESETS[k].title, key="w_preset",
                     on_change=_load_preset, help="load a layer from the literature")
 
 
+def _valid_spec() -> ConvSpec:
+    return ConvSpec(**_state()[LAYER])
+
+
 def _valid_layer() -> bool:
     try:
-        ConvSpec(**_state()[LAYER])
+        _valid_spec()
         return True
-    except ValueError:
+    except SpecError:
         return False
 
 
@@ -181,7 +197,7 @@ def show_problems() -> None:
     ss = _state()
     for p in ss.get(PROBLEMS, []):
         st.warning(p, icon="⚠️")
-    notes = ss.get("_fix_notes", [])
+    notes = ss.get(FIX_NOTES, [])
     if notes:
         st.error("This layer is not valid: " + " ".join(notes[:1]) + (
             "\n\nShowing the nearest valid layer instead: " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
@@ -191,23 +207,41 @@ def show_problems() -> None:
 
 def current_spec() -> ConvSpec:
     """The layer the sidebar describes (set by layer_controls in app.py)."""
-    return _state().get("spec", DEFAULT_SPEC)
+    return _state().get(SPEC, DEFAULT_SPEC)
 
 
-def page_value(key: str, default, parse: Callable[[str], object]):
-    """A page-level value seeded from the URL (once) and kept in session state; parse raises ValueError."""
+def set_current_page(name: str) -> None:
+    """Name the page this run draws (the router does): page values are kept per page."""
+    _state()[CURRENT_PAGE] = name
+
+
+def _page_store() -> dict:
     ss = _state()
     _start_session()
-    store = ss[PAGE]
+    return ss[PAGE_VALUES].setdefault(ss.get(CURRENT_PAGE, ""), {})
+
+
+def page_value(key: str, default, parse: Callable[[str], object] | None = None):
+    """This page's value for key: seeded once from the URL by parse (which raises GConvError), else default.
+
+    Without parse the value never comes from the URL (results, click counters).
+    """
+    store = _page_store()
     if key not in store:
-        text = ss[URL0].pop(key, None) if URL0 in ss else None
+        url = _state().get(URL_AT_START, {})
+        text = url.pop(key, None) if parse is not None else None
         store[key] = default
         if text is not None:
             try:
                 store[key] = parse(text)
-            except ValueError as e:
+            except GConvError as e:
                 st.warning(f"Link: {key}={str(text)[:32]!r} ignored: {e}", icon="⚠️")
     return store[key]
+
+
+def set_page_value(key: str, value) -> None:
+    """Set this page's value for key (a click on a chart, a fitted value, a result)."""
+    _page_store()[key] = value
 
 
 def bound_widget(widget: Callable, label: str, key: str, default, parse: Callable[[str], object],
@@ -219,12 +253,14 @@ def bound_widget(widget: Callable, label: str, key: str, default, parse: Callabl
     ss = _state()
     value = page_value(key, default, parse)
     if fit is not None:
-        value = ss[PAGE][key] = fit(value)
+        value = fit(value)
+        set_page_value(key, value)
     wkey = f"wp_{key}"
     ss[wkey] = value
+    store = _page_store()  # bound now: the callback runs before the next run names its page
 
     def on_change():
-        ss[PAGE][key] = ss[wkey]
+        store[key] = ss[wkey]
 
     out = widget(label, key=wkey, on_change=on_change, **kwargs)
     ss.setdefault(URL_OUT, {})[key] = to_url(out)
@@ -236,7 +272,7 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         v = parse_int("value", text)
         if not lo <= v <= hi:
-            raise ValueError(f"must be between {lo} and {hi}")
+            raise GConvError(f"must be between {lo} and {hi}")
         return v
     return parse
 
@@ -245,7 +281,7 @@ def one_of(options) -> Callable[[str], object]:
     """A URL parser for one of a fixed set of text options."""
     def parse(text: str):
         if text not in options:
-            raise ValueError(f"valid: {', '.join(map(str, options))}")
+            raise GConvError(f"valid: {', '.join(map(str, options))}")
         return text
     return parse
 
@@ -262,12 +298,9 @@ def write_url() -> None:
     # Written on every run, not only on change: a page switch clears the browser's query string while the
     # server-side copy still matches, so a compare-then-write would leave the new page without its state.
     st.query_params.from_dict(out)
-    ss[WRITTEN] = {k: out[k] for k in FIELDS if k in out}
+    ss[LAYER_IN_URL] = {k: out[k] for k in FIELDS if k in out}
     ss[URL_OUT] = {}
-    try:
-        base = st.context.url or ""
-    except Exception:  # no browser context (tests, scripts)
-        base = ""
+    base = st.context.url or ""  # None without a browser (AppTest)
     st.sidebar.markdown("### Share this view")
     st.sidebar.code(f"{base}?{urlencode(out)}", language=None, wrap_lines=True)
     st.sidebar.caption("The copy icon on the box copies the link; it reopens this page with these settings.")

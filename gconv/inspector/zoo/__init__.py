@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import torch.nn as nn
 
+from ...errors import GConvError
 from .alexnet import alexnet
 from .mobilefacenet import mobilefacenet
 from .mobilenet import mobilenet_v1, mobilenet_v2
@@ -33,5 +34,5 @@ TITLES = {"alexnet": "AlexNet (2012, Caffe reference: groups in conv2/4/5)", "mo
 def build(name: str) -> nn.Module:
     """A fresh model by name, in eval mode, with random weights."""
     if name not in BUILDERS:
-        raise ValueError(f"unknown model {name!r}; valid: {', '.join(NAMES)}")
+        raise GConvError(f"unknown model {str(name)[:32]!r}; valid: {', '.join(NAMES)}")
     return BUILDERS[name]().eval()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..equivalence import gdc_conv
+from ..errors import GConvError
 from .datasets import build
 from .training import GDCResult, load_models
 
@@ -44,24 +46,18 @@ def attempts(result: GDCResult, scale: float = 4 / 3) -> list[Attempt]:
     try:
         _accuracy(gdc(x), y)
         out.append(Attempt("GDC as trained", None, "ran, unexpectedly"))
-    except RuntimeError as e:
-        first = str(e).splitlines()[0]
-        out.append(Attempt(
-            f"GDC as trained on {x.shape[-1]}×{x.shape[-1]}", None,
-            f"breaks: the map is now {feats.shape[-2]}×{feats.shape[-1]}, the GDC kernel is {M}×{M}, so each channel "
-            f"gives a {feats.shape[-2] - M + 1}×{feats.shape[-1] - M + 1} output instead of one number and the "
-            f"linear layer refuses it (torch: {first})"))
+    except GConvError as e:
+        out.append(Attempt(f"GDC as trained on {x.shape[-1]}×{x.shape[-1]}", None, f"breaks: {e}"))
     resized = F.interpolate(x, size=(S, S), mode="bilinear", align_corners=False)
     out.append(Attempt(f"resize the image back to {S}×{S}", _accuracy(gdc(resized), y),
                        "what face models do: detect, align and resize every face to the training size"))
     pooled = F.adaptive_avg_pool2d(feats, M)
     out.append(Attempt(f"adaptive-pool the feature map to {M}×{M}", _accuracy(gdc.fc(gdc.head(pooled)), y),
                        "keeps the GDC's positions meaning the same parts of the image"))
-    w = gdc.head.weight.unsqueeze(1)
     h, wd = feats.shape[-2:]
-    stretched = F.interpolate(w, size=(h, wd), mode="bilinear", align_corners=False) * (M * M) / (h * wd)
-    out.append(Attempt(f"resample the GDC kernel to {h}×{wd}",
-                       _accuracy(gdc.fc(F.conv2d(feats, stretched, groups=feats.shape[1]).flatten(1)), y),
+    stretched = F.interpolate(gdc.head.weight.unsqueeze(1), size=(h, wd), mode="bilinear",
+                              align_corners=False).squeeze(1) * (M * M) / (h * wd)
+    out.append(Attempt(f"resample the GDC kernel to {h}×{wd}", _accuracy(gdc.fc(gdc_conv(feats, stretched)), y),
                        "stretch the learned weight map to the new map size (rescaled to the same total)"))
     out.append(Attempt("GAP, as trained", _accuracy(gap(x), y),
                        "runs at any size (no weights tied to positions), but never knew where things were"))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import GConvError
+
 REGIONS = ("centre", "eyes", "corner", "ring")
 SYNTHETIC_SIZE = 24
 FACE_SIZE = 24  # lfw_subset's 25×25 crops, resized so that maps of 4, 6, 8 and 12 divide it
@@ -60,7 +62,7 @@ def region_mask(region: str, size: int = SYNTHETIC_SIZE) -> np.ndarray:
     if region == "ring":
         d = np.hypot(yy - c, xx - c)
         return (d > size * 0.28) & (d < size * 0.44)
-    raise ValueError(f"unknown region {region!r}; valid: {', '.join(REGIONS)}")
+    raise GConvError(f"unknown region {str(region)[:32]!r}; valid: {', '.join(REGIONS)}")
 
 
 def _placements(mask: np.ndarray, inside: bool) -> np.ndarray:
@@ -160,7 +162,7 @@ def faces(task: str = "face", seed: int = 0, size: int = FACE_SIZE, test_fractio
         (xtr, ytr), (xte, yte) = both(xtr), both(xte)
         return Dataset("faces-aligned", xtr, ytr, xte, yte, ["aligned face", "halves swapped"],
                        notes={"task": task})
-    raise ValueError(f"unknown faces task {task!r}; valid: face, aligned")
+    raise GConvError(f"unknown faces task {str(task)[:32]!r}; valid: face, aligned")
 
 
 def digits(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
@@ -184,10 +186,33 @@ DESCRIPTIONS = {
 }
 
 
+def sizes_dividing(image_size: int) -> list[int]:
+    """Backbone output map sizes for square images of a side: divisors 2 and up (average pooling tiles them).
+
+    >>> sizes_dividing(24)
+    [2, 3, 4, 6, 8, 12, 24]
+    """
+    return [m for m in range(2, image_size + 1) if image_size % m == 0]
+
+
 def map_sizes(name: str) -> list[int]:
     """Valid backbone output map sizes for a dataset: divisors of its image size, 2 and up."""
-    size = IMAGE_SIZES[name]
-    return [m for m in range(2, size + 1) if size % m == 0]
+    if name not in IMAGE_SIZES:
+        raise GConvError(f"unknown dataset {str(name)[:32]!r}; valid: {', '.join(DATASETS)}")
+    return sizes_dividing(IMAGE_SIZES[name])
+
+
+PREFERRED_MAP = 12  # the lab's default map: fine enough to show where the GDC looks, trains in seconds
+
+
+def default_map_size(name: str) -> int:
+    """The lab's map size for a dataset: 12×12 where 12 divides the image, else the largest valid size.
+
+    >>> default_map_size("synthetic"), default_map_size("digits")
+    (12, 8)
+    """
+    sizes = map_sizes(name)
+    return PREFERRED_MAP if PREFERRED_MAP in sizes else max(sizes)
 
 
 def build(name: str, seed: int = 0, region: str = "centre") -> Dataset:
@@ -200,4 +225,4 @@ def build(name: str, seed: int = 0, region: str = "centre") -> Dataset:
         return faces("aligned", seed=seed)
     if name == "digits":
         return digits(seed=seed)
-    raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    raise GConvError(f"unknown dataset {str(name)[:32]!r}; valid: {', '.join(DATASETS)}")

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from . import cost
+from .. import cost
+from ..equivalence import gap, gdc_conv, gdc_sum, native_conv, split_conv
+from ..errors import BudgetError, GConvError
+from ..spec import ConvSpec, valid_groups
+from .harness import DTYPES, TimingConfig, measure, resolve_device
 from .roofline import Peaks, attainable
-from .spec import ConvSpec, valid_groups
-from .timing import DTYPES, TimingConfig, measure, resolve_device
 
 MEMORY_BUDGET = 2 * 2**30  # bytes of tensors one timing run may allocate
 CPU_CALL_BUDGET = 2e11  # FLOPs per call on CPU (a few seconds at tens of GFLOP/s) before we refuse
@@ -64,7 +65,7 @@ def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
         elif name == "gap":
             out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b))
         else:
-            raise ValueError(f"unknown case {name!r}; valid: {', '.join(CASES)}")
+            raise GConvError(f"unknown case {str(name)[:32]!r}; valid: {', '.join(CASES)}")
     return out
 
 
@@ -73,19 +74,26 @@ def allocation(case: Case, config: TimingConfig) -> int:
     return case.bytes * (3 if config.backward else 1)
 
 
-def check_budget(spec: ConvSpec, config: TimingConfig, names=CASES) -> None:
-    """Refuse, before allocating, a run whose tensors or CPU work exceed the budgets (ValueError says which)."""
+def budget_problem(spec: ConvSpec, config: TimingConfig, names=CASES) -> str | None:
+    """Why a run's tensors or CPU work would exceed the budgets, or None when it fits (nothing allocated)."""
     device = resolve_device(config.device)
     for case in case_list(spec, config, names):
         need = allocation(case, config)
         if need > MEMORY_BUDGET:
-            raise ValueError(f"{LABELS[case.name]} would allocate {need / 2**20:,.0f} MiB, over the "
-                             f"{MEMORY_BUDGET / 2**20:,.0f} MiB budget; lower the batch ({config.batch}) or H×W")
+            return (f"{LABELS[case.name]} would allocate {need / 2**20:,.0f} MiB, over the "
+                    f"{MEMORY_BUDGET / 2**20:,.0f} MiB budget; lower the batch ({config.batch}) or H×W")
         work = case.flops * (3 if config.backward else 1)
         if device == "cpu" and work > CPU_CALL_BUDGET:
-            raise ValueError(f"{LABELS[case.name]} is {work / 1e9:,.0f} GFLOP per call, too slow to time "
-                             f"interactively on a CPU (limit {CPU_CALL_BUDGET / 1e9:,.0f}); lower the batch, "
-                             "H×W or channels")
+            return (f"{LABELS[case.name]} is {work / 1e9:,.0f} GFLOP per call, too slow to time interactively on "
+                    f"a CPU (limit {CPU_CALL_BUDGET / 1e9:,.0f}); lower the batch, H×W or channels")
+    return None
+
+
+def check_budget(spec: ConvSpec, config: TimingConfig, names=CASES) -> None:
+    """Refuse, before allocating, a run over the budgets: BudgetError says which and what to lower."""
+    problem = budget_problem(spec, config, names)
+    if problem is not None:
+        raise BudgetError(problem)
 
 
 def _tensor(shape, config: TimingConfig, device: str, grad: bool) -> torch.Tensor:
@@ -100,22 +108,22 @@ def make_step(case: Case, layer: ConvSpec, config: TimingConfig, device: str) ->
     B, grad = config.batch, config.backward
     C, H, W = layer.C, layer.H, layer.W
     x = _tensor((B, C, H, W), config, device, grad)
+    # The computations are gconv.equivalence's, so what is timed is what the equivalence check verifies.
     if case.name in ("gdc_sum", "gap"):
         w = _tensor((C, H, W), config, device, grad)
-        fwd = (lambda: (x * w).sum((-2, -1))) if case.name == "gdc_sum" else (lambda: x.mean((-2, -1)))
+        fwd = (lambda: gdc_sum(x, w)) if case.name == "gdc_sum" else (lambda: gap(x))
     else:
         s = case.spec
-        w = _tensor(s.weight_shape, config, device, grad)
-        kw = dict(stride=s.stride_hw, padding=s.padding_hw, dilation=s.dilation_hw)
-        if case.name == "split":
-            xs_w = list(zip(range(s.G), w.split(s.out_per_group)))
-
+        w = _tensor(s.weight_shape, config, device, grad)  # 4-D, so channels_last applies to it too
+        if case.name == "gdc_conv":
             def fwd():
-                xs = x.split(s.in_per_group, dim=1)
-                return torch.cat([F.conv2d(xs[g], wg, **kw) for g, wg in xs_w], dim=1)
+                return gdc_conv(x, w.squeeze(1))
+        elif case.name == "split":
+            def fwd():
+                return split_conv(x, w, None, s)
         else:
             def fwd():
-                return F.conv2d(x, w, groups=s.G, **kw)
+                return native_conv(x, w, None, s)
     if not grad:
         def step():
             with torch.no_grad():
@@ -191,9 +199,7 @@ def sweep_batch(spec: ConvSpec, config: TimingConfig, batches=(1, 2, 4, 8, 16, 3
     with _threads(config):
         for i, b in enumerate(batches):
             c = replace(config, batch=b)
-            try:
-                check_budget(spec, c, ("grouped",))
-            except ValueError:
+            if budget_problem(spec, c, ("grouped",)) is not None:
                 break
             if progress:
                 progress(i / len(batches), f"batch {b}")

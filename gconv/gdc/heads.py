@@ -5,6 +5,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..equivalence import gap, gdc_conv
+from ..errors import GConvError
+from .datasets import sizes_dividing
+
 
 class GDCHead(nn.Module):
     """Global depthwise conv: one learned weight per channel per position (kernel = map size, no padding).
@@ -25,15 +29,24 @@ class GDCHead(nn.Module):
         return tuple(self.weight.shape[1:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, C): a real depthwise conv whose kernel covers the whole map."""
-        return F.conv2d(x, self.weight.unsqueeze(1), groups=x.shape[1]).flatten(1)
+        """(B, C, H, W) -> (B, C): a real depthwise conv whose kernel covers the whole map.
+
+        Any other map size is refused: the kernel no longer reduces a channel to one number.
+        """
+        (M, N), (H, W) = self.map_size, tuple(x.shape[-2:])
+        if (H, W) != (M, N):
+            raise GConvError(
+                f"the GDC kernel is {M}×{N} but the feature map is {H}×{W}: each channel would give a "
+                f"{max(H - M + 1, 0)}×{max(W - N + 1, 0)} map instead of one number; a GDC accepts only the "
+                f"{M}×{N} map it was built for (resize the input, or pool the map to {M}×{N})")
+        return gdc_conv(x, self.weight)
 
 
 class GAPHead(nn.Module):
     """Global average pooling: every position weighs 1/(H·W); no parameters. (B, C, H, W) -> (B, C)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean((-2, -1))
+        return gap(x)
 
 
 class Backbone(nn.Module):
@@ -60,8 +73,9 @@ class Classifier(nn.Module):
 
     def __init__(self, head: str, C: int, image_size: int, map_size: int, classes: int):
         super().__init__()
-        if image_size % map_size:
-            raise ValueError(f"map size {map_size} must divide the image size {image_size}")
+        if map_size not in sizes_dividing(image_size):
+            valid = ", ".join(map(str, sizes_dividing(image_size)))
+            raise GConvError(f"map size {map_size} must divide the image size {image_size}; valid: {valid}")
         self.backbone = Backbone(C, image_size // map_size)
         self.head = GDCHead(C, map_size, map_size) if head == "gdc" else GAPHead()
         self.fc = nn.Linear(C, classes)

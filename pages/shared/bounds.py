@@ -1,13 +1,16 @@
-"""Bounds on what the app accepts, and repair of a layer typed out of bounds or invalid."""
+"""Bounds on what the app accepts, and repair of a layer typed out of bounds or invalid.
+
+The app's policy only (the library has no upper bounds); every rule it applies is gconv's.
+"""
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import cost
-from .parse import DEFAULTS, FIELDS, format_pair, parse_field
-from .spec import ConvSpec, SpecError, as_pair, out_size, valid_groups
+from gconv import cost
+from gconv.errors import SpecError
+from gconv.parse import DEFAULTS, FIELDS, format_pair, parse_field
+from gconv.spec import ConvSpec, as_pair, largest_kernel, nearest_group, out_size, valid_groups
 
 # Inclusive bounds per field for the interactive app (the library itself has no upper bounds).
 LIMITS: dict[str, tuple[int, int]] = {
@@ -44,11 +47,6 @@ def _clamp_field(name: str, value, problems: list[str]):
     return clamp(name, value, problems)
 
 
-def nearest_group(G: int, C: int, N: int) -> int:
-    """The valid G (dividing C and N) nearest to G on a log scale, ties to the smaller."""
-    return min(valid_groups(C, N), key=lambda g: (abs(math.log(g) - math.log(max(G, 1))), g))
-
-
 def _fit_kernel(fields: dict, problems: list[str]) -> None:
     """Shrink K (per axis) until the kernel fits the padded input, noting the SpecError text."""
     k, s, p, d = (as_pair(fields[n]) for n in ("K", "stride", "padding", "dilation"))
@@ -59,7 +57,7 @@ def _fit_kernel(fields: dict, problems: list[str]) -> None:
         ConvSpec(**fields)
     except SpecError as e:
         problems.append(str(e))
-    fitted = tuple(max(1, min(ki, (n + 2 * pi - 1) // di + 1)) for n, ki, pi, di in zip(size, k, p, d))
+    fitted = tuple(max(1, min(ki, largest_kernel(n, pi, di))) for n, ki, pi, di in zip(size, k, p, d))
     fields["K"] = fitted[0] if fitted[0] == fitted[1] else fitted
     problems.append(f"showing K={format_pair(fields['K'])}, the largest kernel that fits")
 
@@ -129,3 +127,13 @@ def live_spec(spec: ConvSpec) -> ConvSpec | None:
     return best
 
 
+
+
+def multiplier_limit(C: int) -> int:
+    """The largest depth multiplier m whose N = m·C stays within the app's N bound."""
+    return max(1, LIMITS["N"][1] // C)
+
+
+def with_multiplier(fields: dict, m: int) -> dict:
+    """Layer fields with N = m·C (a depthwise layer's depth multiplier m)."""
+    return {**fields, "N": m * fields["C"]}

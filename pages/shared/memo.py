@@ -1,10 +1,12 @@
-"""A bounded, thread-safe memo that computes each key once even when many callers ask at the same time."""
+"""Process-wide memos shared by all sessions: bounded, thread-safe, each key computed once whoever asks first."""
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
+
+import streamlit as st
 
 
 class Memo:
@@ -60,3 +62,25 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+# Every shared memo, by name, with its bound: one name is one memo (a second size cannot split it in two).
+SIZES = {
+    "gdc-trainings": 32,  # GDCConfig -> GDCResult (a few MB each)
+    "gdc-datasets": 8,
+    "gdc-size-demo": 32,
+    "inspect-zoo": 16,
+    "inspect-onnx": 8,  # sha256 of the upload -> Report
+    "peaks": 16,  # (device, dtype, threads) -> measured peaks
+    "dtypes": 8,  # device -> supported dtypes
+}
+
+
+@st.cache_resource
+def _registry() -> dict[str, Memo]:
+    return {name: Memo(size) for name, size in SIZES.items()}
+
+
+def shared_memo(name: str) -> Memo:
+    """The process's memo called name (one of SIZES), used by every session."""
+    return _registry()[name]

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .datasets import Dataset, build
+from ..errors import GConvError
+from .datasets import Dataset, build, default_map_size, map_sizes
 from .heads import Classifier
 
 
@@ -20,7 +21,7 @@ class GDCConfig:
     dataset: str = "synthetic"  # synthetic | faces | faces-aligned | digits
     region: str = "centre"  # synthetic only: centre | eyes | corner | ring
     width: int = 16  # backbone channels C
-    map_size: int = 12  # backbone output map M×M (must divide the image size)
+    map_size: int | None = None  # backbone output map M×M, dividing the image; None: default_map_size(dataset)
     epochs: int = 8
     seed: int = 0
     lr: float = 0.005  # Adam, backbone and linear layer (0.02 sometimes leaves a run stuck at chance)
@@ -28,6 +29,14 @@ class GDCConfig:
     anchor: float = 0.01  # L2 pull of the GDC weights toward the uniform init: keeps only departures that pay
     batch_size: int = 64
     threads: int = 2  # torch CPU threads while training
+
+    def __post_init__(self):
+        sizes = map_sizes(self.dataset)  # also refuses an unknown dataset
+        if self.map_size is None:
+            object.__setattr__(self, "map_size", default_map_size(self.dataset))
+        elif self.map_size not in sizes:
+            raise GConvError(f"map size {self.map_size} must divide the {self.dataset} images; valid: "
+                             f"{', '.join(map(str, sizes))}")
 
 
 @dataclass

@@ -4,24 +4,24 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..inspect import Report
-from .style import PALETTE, base_layout
+from ..plots.style import PALETTE, base_layout
+from ..spec import Kind
+from .report import Report
 
-KINDS = ["standard", "pointwise", "grouped", "depthwise", "depthwise-multiplier", "gdc", "linear"]
-KIND_COLOURS = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(KINDS)}
+KIND_COLOURS = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(Kind)}
 
 
 def by_kind_figure(report: Report) -> go.Figure:
     """Two horizontal bars of shares: params and MACs per layer kind, labelled with percentages."""
     kinds = report.by_kind()
-    order = [k for k in KINDS if k in kinds]
+    order = [k for k in Kind if k in kinds]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("share of parameters (conv + linear)", "share of MACs"),
                         shared_yaxes=True, horizontal_spacing=0.04)
     total_p = sum(v["params"] for v in kinds.values()) or 1
     total_m = sum(v["macs"] for v in kinds.values()) or 1
     for col, key, total in ((1, "params", total_p), (2, "macs", total_m)):
         shares = [kinds[k][key] / total for k in order]
-        fig.add_trace(go.Bar(y=order, x=shares, orientation="h", marker_color=[KIND_COLOURS[k] for k in order],
+        fig.add_trace(go.Bar(y=[k.value for k in order], x=shares, orientation="h", marker_color=[KIND_COLOURS[k] for k in order],
                              text=[f"{s:.1%}" for s in shares], textposition="auto", showlegend=False,
                              customdata=[[kinds[k][key], kinds[k]["layers"]] for k in order],
                              hovertemplate="%{y}: %{x:.1%} (%{customdata[0]:,} in %{customdata[1]} layers)"
@@ -36,10 +36,10 @@ def layers_figure(report: Report, selected: int | None = None) -> go.Figure:
     """MACs of every layer in order, coloured by kind; the selected layer outlined."""
     fig = go.Figure()
     idx = list(range(len(report.layers)))
-    for kind in KINDS:
-        rows = [i for i in idx if report.layers[i].kind == kind]
+    for kind in Kind:
+        rows = [i for i in idx if report.layers[i].kind is kind]
         if rows:
-            fig.add_trace(go.Bar(x=rows, y=[report.layers[i].macs for i in rows], name=kind,
+            fig.add_trace(go.Bar(x=rows, y=[report.layers[i].macs for i in rows], name=kind.value,
                                  marker_color=KIND_COLOURS[kind],
                                  marker_line=dict(width=[3 if i == selected else 0 for i in rows], color="#222"),
                                  customdata=[[report.layers[i].name, report.layers[i].params] for i in rows],

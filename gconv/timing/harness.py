@@ -1,22 +1,24 @@
 """Timing harness on torch.utils.benchmark: device choice, warm-up, CUDA graphs, kernels seen, peaks measured.
 
-One process-wide lock (LOCK) serialises measurements so that concurrent users never time on top of each other.
+One process-wide device lock (DEVICE) serialises measurements so that concurrent users never time on top of
+each other.
 """
 from __future__ import annotations
 
 import platform
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.utils.benchmark as benchmark
 
+from ..errors import GConvError
 from .roofline import Peaks, datasheet
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-LOCK = threading.Lock()
 _BACKEND_HINTS = ("cudnn", "miopen", "mkldnn", "onednn", "depthwise", "slow_conv", "thnn", "nnpack", "mps",
                   "winograd", "cutlass", "xmma", "implicit", "gemm", "conv")
 
@@ -55,12 +57,10 @@ def resolve_device(name: str = "auto") -> str:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return "mps"
         return "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda is not available here; valid: " + ", ".join(available_devices()))
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device mps is not available here; valid: " + ", ".join(available_devices()))
     if name not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {name!r}; valid: auto, " + ", ".join(available_devices()))
+        raise GConvError(f"unknown device {str(name)[:32]!r}; valid: auto, " + ", ".join(available_devices()))
+    if name not in available_devices():
+        raise GConvError(f"device {name} is not available here; valid: " + ", ".join(available_devices()))
     return name
 
 
@@ -211,22 +211,63 @@ def peaks_for(device: str, dtype: str, threads: int | None = None) -> list[Peaks
     return out
 
 
-class Busy:
-    """Context manager around LOCK that reports, once, when another run holds it."""
+class DeviceLock:
+    """One measurement at a time on the device, for the whole process; it knows how many runs are waiting."""
 
-    def __init__(self, on_wait: Callable[[], None] | None = None):
-        self.on_wait = on_wait
-        self.waited = 0.0
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._held = False
+        self._waiting = 0
 
-    def __enter__(self):
-        if not LOCK.acquire(blocking=False):
-            if self.on_wait:
-                self.on_wait()
-            start = time.perf_counter()
-            LOCK.acquire()
-            self.waited = time.perf_counter() - start
-        return self
+    def locked(self) -> bool:
+        """True while some run holds the device."""
+        with self._cond:
+            return self._held
 
-    def __exit__(self, *exc):
-        LOCK.release()
-        return False
+    @property
+    def waiting(self) -> int:
+        """Runs queued for the device right now."""
+        with self._cond:
+            return self._waiting
+
+    def acquire(self, on_wait: Callable[[], None] | None = None) -> float:
+        """Take the device and return the seconds waited; on_wait is called once if another run holds it."""
+        with self._cond:
+            if not self._held:
+                self._held = True
+                return 0.0
+            self._waiting += 1
+            self._cond.notify_all()
+        start = time.perf_counter()
+        try:
+            if on_wait:
+                on_wait()  # outside the condition: it may draw UI
+            with self._cond:
+                self._cond.wait_for(lambda: not self._held)
+                self._held = True
+        finally:
+            with self._cond:
+                self._waiting -= 1
+        return time.perf_counter() - start
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+    @contextmanager
+    def hold(self, on_wait: Callable[[], None] | None = None) -> Iterator[float]:
+        """with DEVICE.hold(on_wait) as waited: ... (waited: seconds spent queued)."""
+        waited = self.acquire(on_wait)
+        try:
+            yield waited
+        finally:
+            self.release()
+
+    def wait_for_waiters(self, count: int = 1, timeout: float | None = None) -> bool:
+        """Block until at least count runs are queued (a holder that wants to hand over); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._waiting >= count, timeout)
+
+
+DEVICE = DeviceLock()

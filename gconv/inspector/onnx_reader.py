@@ -1,4 +1,4 @@
-"""Read the conv and linear layers of an ONNX file into the same report as gconv.inspect.
+"""Read the conv and linear layers of an ONNX file into the same report as a torch model's (report.py).
 
 Only the `onnx` package's protobuf parser touches the bytes: nothing is unpickled, executed or fetched
 (external tensor data is refused). Every way a file can be wrong ends in ONNXError with a readable message.
@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from math import prod
 
-from .inspect import Layer, Report, conv_kind
+from ..errors import ONNXError
+from ..spec import in_size, out_size
+from .report import Layer, Report, conv_layer, linear_layer
 
 MAX_BYTES = 256 * 2**20  # also the upload limit in .streamlit/config.toml (AlexNet in fp32 is 233 MiB)
 MAX_NODES = 20_000
 MAX_DIM = 2**31  # a declared dimension beyond this is nonsense for an image network
-
-
-class ONNXError(ValueError):
-    """An uploaded file that is not a usable ONNX model; the message says why."""
 
 
 def _sniff(data: bytes) -> None:
@@ -85,9 +83,8 @@ def _hw(shape, name: str) -> tuple[int, int] | None:
 
 def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
     """Output size from the input size (forward), or the smallest input giving this output (backward)."""
-    if forward:
-        return tuple((n + 2 * pi - di * (ki - 1) - 1) // si + 1 for n, ki, si, pi, di in zip(hw, k, s, p, d))
-    return tuple((n - 1) * si - 2 * pi + di * (ki - 1) + 1 for n, ki, si, pi, di in zip(hw, k, s, p, d))
+    size = out_size if forward else in_size
+    return tuple(size(*axis) for axis in zip(hw, k, s, p, d))
 
 
 def _conv(node, weights, shapes) -> Layer:
@@ -112,11 +109,8 @@ def _conv(node, weights, shapes) -> Layer:
     elif in_hw is None:
         raise ONNXError(f"the shapes around Conv {node.name!r} are unknown; export with a fixed input size")
     bias = len(node.input) > 2 and node.input[2] in weights
-    params = N * cg * kh * kw + (N if bias else 0)
-    return Layer(node.name or node.output[0], "conv", cg * G, N, G, (kh, kw), tuple(a.get("strides", [1, 1])),
-                 (pads[0], pads[1]), tuple(a.get("dilations", [1, 1])), in_hw, out_hw,
-                 conv_kind(cg * G, N, G, (kh, kw), in_hw, out_hw, (pads[0], pads[1])), params,
-                 N * cg * kh * kw * out_hw[0] * out_hw[1])
+    return conv_layer(node.name or node.output[0], cg * G, N, G, (kh, kw), geometry[1], (pads[0], pads[1]),
+                      geometry[3], in_hw, out_hw, bias)
 
 
 def _linear(node, weights, shapes) -> Layer | None:
@@ -134,8 +128,7 @@ def _linear(node, weights, shapes) -> Layer | None:
     x = shapes.get(node.input[0]) or []
     rows = prod(d or 1 for d in x[1:-1]) if len(x) > 2 else 1
     bias = node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] in weights
-    return Layer(node.name or node.output[0], "linear", int(in_f), int(out_f), 1, (1, 1), (1, 1), (0, 0), (1, 1),
-                 (1, 1), (1, 1), "linear", int(in_f * out_f + (out_f if bias else 0)), int(in_f * out_f * rows))
+    return linear_layer(node.name or node.output[0], int(in_f), int(out_f), int(rows), bias)
 
 
 def read_onnx(data: bytes, name: str = "uploaded.onnx") -> Report:

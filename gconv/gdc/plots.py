@@ -5,9 +5,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..datasets import Dataset
-from ..training import GDCResult
-from .style import PALETTE, base_layout
+from ..plots.style import PALETTE, base_layout
+from .datasets import Dataset
+from .training import GDCResult
 
 HEADS = (("gdc", "GDC", PALETTE[0]), ("gap", "GAP", PALETTE[1]))
 

@@ -5,8 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..roofline import Peaks
-from .style import PALETTE, base_layout
+from ..plots.style import PALETTE, base_layout
+from .roofline import Peaks
 
 SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star", "cross", "hexagon"]
 

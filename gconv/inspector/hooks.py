@@ -1,0 +1,75 @@
+"""Inspect a torch model as it runs: forward hooks on a dummy input record every Conv2d and Linear.
+
+Totals: params as torch counts them (numel of every parameter: weights, biases, BatchNorm, PReLU), MACs of
+the conv and linear layers only (one per multiply-add, padding products included; pooling, normalisation and
+activations not counted).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..spec import as_pair
+from .report import Layer, Report, conv_layer, linear_layer
+
+
+def _padding(m: nn.Conv2d) -> tuple[int, int]:
+    """The conv's padding per axis; a padding='same' that splits unevenly (even dilated kernel) is unknown (-1)."""
+    if not isinstance(m.padding, str):
+        return as_pair(tuple(m.padding))
+    if m.padding == "valid":
+        return (0, 0)
+    totals = [d * (k - 1) for k, d in zip(as_pair(tuple(m.kernel_size)), as_pair(tuple(m.dilation)))]
+    return tuple(t // 2 if t % 2 == 0 else -1 for t in totals)
+
+
+def _conv_row(name: str, m: nn.Conv2d, x: torch.Tensor, y: torch.Tensor) -> Layer:
+    return conv_layer(name, m.in_channels, m.out_channels, m.groups, as_pair(tuple(m.kernel_size)),
+                      as_pair(tuple(m.stride)), _padding(m), as_pair(tuple(m.dilation)), tuple(x.shape[-2:]),
+                      tuple(y.shape[-2:]), m.bias is not None)
+
+
+def _linear_row(name: str, m: nn.Linear, x: torch.Tensor) -> Layer:
+    rows = x.numel() // x.shape[-1] // x.shape[0]  # positions per sample (1 for a flat input)
+    return linear_layer(name, m.in_features, m.out_features, rows, m.bias is not None)
+
+
+@torch.no_grad()
+def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "model", channels: int = 3) -> Report:
+    """Run model on one zero image of input_size and record every Conv2d and Linear as it runs.
+
+    >>> r = inspect_model(nn.Sequential(nn.Conv2d(3, 8, 3, groups=1), nn.Flatten(), nn.Linear(8 * 4 * 4, 2)), (6, 6))
+    >>> [layer.kind.value for layer in r.layers], r.total_macs == 8 * 27 * 16 + 256
+    (['standard', 'linear'], True)
+    """
+    rows: list[Layer] = []
+    hooks = []
+    names = {m: n for n, m in model.named_modules()}
+
+    def hook(m, inputs, output):
+        x = inputs[0]
+        if isinstance(m, nn.Conv2d):
+            rows.append(_conv_row(names[m], m, x, output))
+        elif isinstance(m, nn.Linear):
+            rows.append(_linear_row(names[m], m, x))
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            hooks.append(m.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    try:
+        model(torch.zeros(1, channels, *input_size))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return Report(name, tuple(input_size), rows, sum(p.numel() for p in model.parameters()),
+                  sum(r.macs for r in rows))
+
+
+def inspect_zoo(name: str) -> Report:
+    """inspect_model of a zoo network at its default input size."""
+    from . import zoo
+
+    return inspect_model(zoo.build(name), zoo.INPUT_SIZES[name], name)
