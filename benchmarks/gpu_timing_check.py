@@ -1,10 +1,12 @@
 """The GPU checks of the timing issue, as one script for a lent GPU machine (not run in CI).
 
-Run: python benchmarks/gpu_timing_check.py
+Run: python benchmarks/gpu_timing_check.py [--quick]
 Exercises the CUDA path (synchronising Timer, cuDNN autotune warm-up, CUDA graph replay, channels_last, bf16,
 forward+backward, kernel names from torch.profiler) and prints the G sweep and the layer table with the
-measured and datasheet peaks.
+measured and datasheet peaks. --quick runs the same code on whatever device is here (CPU included), small
+and short, so the script cannot rot where no GPU is lent.
 """
+import argparse
 import sys
 from pathlib import Path
 
@@ -14,31 +16,29 @@ import torch  # noqa: E402
 
 from gconv import ConvSpec  # noqa: E402
 from gconv.cli import print_bench  # noqa: E402
-from gconv.kernels import sweep_groups, time_layer  # noqa: E402
-from gconv.timing import TimingConfig, environment, peaks_for  # noqa: E402
-
-
-def report(title, spec, config, rows, peaks):
-    print(f"\n=== {title}")
-    print_bench({"environment": environment(config), "rows": rows,
-                 "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in peaks]})
+from gconv.timing import TimingConfig, resolve_device, run, supported_dtypes  # noqa: E402
 
 
 def main():
-    if not torch.cuda.is_available():
-        sys.exit("no CUDA device here: this script is for a GPU machine")
-    spec = ConvSpec(C=256, N=256, G=32, K=3, H=56, W=56, padding=1)
-    for dtype, layout, graph, backward in [("fp32", "nchw", False, False), ("bf16", "channels_last", True, False),
-                                           ("bf16", "channels_last", False, True)]:
-        config = TimingConfig(device="cuda", dtype=dtype, memory_format=layout, batch=64, cuda_graph=graph,
-                              backward=backward, min_run_time=0.3)
-        peaks = peaks_for("cuda", dtype)
-        report(f"layer, {dtype} {layout} graph={graph} backward={backward}", spec, config,
-               time_layer(spec, config, peaks=peaks[0]), peaks)
-    config = TimingConfig(device="cuda", dtype="bf16", memory_format="channels_last", batch=64, cuda_graph=True,
-                          min_run_time=0.3)
-    peaks = peaks_for("cuda", "bf16")
-    report("G sweep, bf16 channels_last, CUDA graphs", spec, config, sweep_groups(spec, config, peaks=peaks[0]), peaks)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if not args.quick and not torch.cuda.is_available():
+        sys.exit("no CUDA device here: this script is for a GPU machine (--quick runs it small on any device)")
+    device = resolve_device("auto")
+    if args.quick:
+        spec, batch, seconds = ConvSpec(C=16, N=16, G=4, K=3, H=8, W=8, padding=1), 2, 0.01
+    else:
+        spec, batch, seconds = ConvSpec(C=256, N=256, G=32, K=3, H=56, W=56, padding=1), 64, 0.3
+    low = "bf16" if "bf16" in supported_dtypes(device) else "fp32"
+    cuda = device == "cuda"
+    runs = [("layer", "fp32", "nchw", False, False), ("layer", low, "channels_last", cuda, False),
+            ("layer", low, "channels_last", False, True), ("groups", low, "channels_last", cuda, False)]
+    for kind, dtype, layout, graph, backward in runs:
+        config = TimingConfig(device=device, dtype=dtype, memory_format=layout, batch=batch, cuda_graph=graph,
+                              backward=backward, min_run_time=seconds, warmup=1 if args.quick else 3)
+        print(f"\n=== {kind}, {dtype} {layout} graph={graph} backward={backward}")
+        print_bench(run(kind, spec, config).as_dict())
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A classroom on loopback: 30 concurrent browser sessions against a freshly started `streamlit run app.py`.
 
-Run: python benchmarks/load.py [--sessions 30] [--port 0]
+Run: python benchmarks/load.py [--sessions 30] [--quick]   (--quick: 2 sessions, to check the script still works)
 Each session (a Playwright page in Debian's chromium): opens a preset by deep link, changes a control, runs the
 same short GDC training as everyone else (the shared memo trains it once), and runs a timing (the process-wide
 lock serialises them; waiting sessions are told). Reports errors (must be 0), p50/p95 seconds to a finished rerun
@@ -10,14 +10,13 @@ Traffic goes only to 127.0.0.1; every wait is bounded, so the script always stop
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, Server, ensure_chromium  # noqa: E402
 
 STEP_TIMEOUT = 240_000  # ms: a step that takes longer counts as an error
 
@@ -105,14 +104,12 @@ async def session(i: int, browser, url: str, timings: dict, errors: list, busy: 
         await context.close()
 
 
-async def main_async(sessions: int, port: int) -> int:
+async def main_async(sessions: int) -> int:
     from playwright.async_api import async_playwright
 
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-                               str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ensure_chromium()
+    running = Server()  # a fresh server, healthy before the sessions start
+    server, url = running.proc, running.url
     peak = [0.0]
     stop = asyncio.Event()
 
@@ -125,13 +122,6 @@ async def main_async(sessions: int, port: int) -> int:
             await asyncio.sleep(0.5)
 
     try:
-        import urllib.request
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                await asyncio.sleep(0.3)
         timings, errors, busy = {}, [], []
         cpu0 = cpu_seconds(server.pid)
         watcher = asyncio.create_task(watch_memory())
@@ -147,8 +137,7 @@ async def main_async(sessions: int, port: int) -> int:
         _, hwm = rss_mib(server.pid) if alive else (0, 0)
         server_cpu = cpu_seconds(server.pid) - cpu0 if alive else float("nan")
     finally:
-        server.terminate()
-        server.wait(30)
+        running.stop()
     print(f"{sessions} concurrent sessions on 127.0.0.1 in {wall:.1f} s; server still up: {alive}")
     for name, values in timings.items():
         values = sorted(values)
@@ -167,9 +156,9 @@ async def main_async(sessions: int, port: int) -> int:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="2 sessions: checks that the script still works")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main_async(args.sessions, args.port)))
+    sys.exit(asyncio.run(main_async(2 if args.quick else args.sessions)))
 
 
 if __name__ == "__main__":

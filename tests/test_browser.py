@@ -4,75 +4,17 @@ Every page is opened by deep link as the first request of a freshly started serv
 pages/ routing takes that request), a control is moved, the chart must follow, and a screenshot of each
 page goes to screenshots/ (git-ignored).
 """
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, Server, ensure_chromium
 from conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 SHOTS = ROOT / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def ensure_chromium() -> None:
-    """Install Debian's chromium where it is missing (the test fails, never skips, if that is impossible)."""
-    if os.path.exists(CHROMIUM):
-        return
-    apt = shutil.which("apt-get")
-    assert apt, "chromium is missing and apt-get is not available to install it"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([apt, "update"], check=True, env=env, capture_output=True, timeout=600)
-    subprocess.run([apt, "install", "-y", "--no-install-recommends", "chromium"], check=True, env=env,
-                   capture_output=True, timeout=900)
-    assert os.path.exists(CHROMIUM)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A fresh `streamlit run app.py` on loopback."""
-
-    def __init__(self, *extra: str):
-        self.port = free_port()
-        self.log = open(ROOT / "screenshots" / f"server-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("streamlit did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +31,7 @@ def browser():
 
 @pytest.fixture
 def server():
-    s = Server()
+    s = Server(log_dir=SHOTS)
     yield s
     s.stop()
 
@@ -220,7 +162,7 @@ def test_home_deep_link_fresh_server(browser, server):
 
 
 def test_dark_theme_screenshot(browser):
-    s = Server("--theme.base", "dark")
+    s = Server("--theme.base", "dark", log_dir=SHOTS)
     try:
         page = open_page(browser, f"{s.url}/connectivity?C=12&N=12&G=3&K=3&H=8&W=8&padding=1&n=4")
         wait_for_chart_title(page, "12 inputs")

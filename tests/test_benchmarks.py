@@ -1,0 +1,48 @@
+"""Every benchmark script still runs: each in its --quick mode, checked for the line it exists to print.
+
+The numbers are not asserted (they are wall-clock times); the scripts' own targets are for a person to read.
+"""
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+# (script, a pattern its output must match)
+QUICK = [
+    ("mask_4096.py", r"mask C=N=256 G=256 +median +[\d.]+ ms"),
+    ("connectivity_page.py", r"C = N = 64, G = 64 +all figures built and encoded: median +[\d.]+ ms"),
+    ("gdc_training.py", r"seed 0: both heads trained in +[\d.]+ s .* GDC [\d.]+%, GAP [\d.]+%"),
+    ("inspect_speed.py", r"mobilefacenet +[\d.]+ s .* 220,965,376 MACs"),  # MobileFaceNets sec. 3.2: 221M MAdds
+    ("timing_vs_torch_timer.py", r"groups=2, bias=False\) +gconv +[\d.]+ ms +Timer +[\d.]+ ms +ratio +[\d.]+"),
+    ("gpu_timing_check.py", r"=== groups, \w+ channels_last .*\n(.*\n)*grouped conv \(native, groups=G\) +16 "),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script, pattern", QUICK, ids=[q[0] for q in QUICK])
+def test_benchmark_quick_mode(script, pattern):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert re.search(pattern, out.stdout), out.stdout[-2000:]
+
+
+def test_every_benchmark_has_a_quick_mode_and_a_test():
+    scripts = {p.name for p in (ROOT / "benchmarks").glob("*.py")} - {"browser.py"}
+    assert scripts == {q[0] for q in QUICK} | {"load.py"}
+    for name in scripts:
+        assert "--quick" in (ROOT / "benchmarks" / name).read_text(), name
+    assert "from test" not in (ROOT / "benchmarks" / "load.py").read_text()  # benchmarks never import tests
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_load_script_quick_mode():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load.py"), "--quick"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    assert "2 concurrent sessions" in out.stdout and "server still up: True" in out.stdout
+    assert re.search(r"errors: 0\b", out.stdout)
