@@ -3,7 +3,8 @@
 Run: python benchmarks/gpu_timing_check.py [--quick]
 Exercises the CUDA path (synchronising Timer, cuDNN autotune warm-up, CUDA graph replay, channels_last, bf16,
 forward+backward, kernel names from torch.profiler) and prints the G sweep and the layer table with the
-measured and datasheet peaks. --quick runs the same code on whatever device is here (CPU included), small
+measured and datasheet peaks, then replays ShuffleNet V2's G1 and G2 experiments beside the paper's GTX 1080Ti
+column. --quick runs the same code on whatever device is here (CPU included), small
 and short, so the script cannot rot where no GPU is lent.
 """
 import argparse
@@ -15,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from gconv import ConvSpec  # noqa: E402
-from gconv.cli import print_bench  # noqa: E402
+from gconv.cli import print_bench, print_replication  # noqa: E402
 from gconv.timing import TimingConfig, resolve_device, run, supported_dtypes  # noqa: E402
+from gconv.timing.replicate import EXPERIMENTS, replicate  # noqa: E402
 
 
 def main():
@@ -39,6 +41,9 @@ def main():
                               backward=backward, min_run_time=seconds, warmup=1 if args.quick else 3)
         print(f"\n=== {kind}, {dtype} {layout} graph={graph} backward={backward}")
         print_bench(run(kind, spec, config).as_dict())
+    for name in EXPERIMENTS:
+        print(f"\n=== replicate {name}, batch 1 (the paper does not state its batch size)")
+        print_replication(replicate(name, TimingConfig(device=device, batch=1, min_run_time=seconds)).as_dict())
 
 
 if __name__ == "__main__":

@@ -71,14 +71,44 @@ def print_bench(report: dict) -> None:
     print(", ".join(f"{k}={v}" for k, v in env.items()))
     for p in report["peaks"]:
         print(f"peak {p['flops'] / 1e9:,.1f} GFLOP/s, {p['bandwidth'] / 1e9:,.1f} GB/s ({p['source']})")
-    head = f"{'case':<34} {'G':>5} {'batch':>5} {'median ms':>10} {'IQR ms':>8} {'runs':>5} {'GFLOP/s':>9} " \
-           f"{'GB/s':>8} {'FLOP/B':>8} {'roof %':>7}  kernels"
+    head = f"{'case':<34} {'G':>5} {'batch':>5} {'median ms':>10} {'IQR ms':>8} {'spread':>7} {'runs':>5} " \
+           f"{'GFLOP/s':>9} {'GB/s':>8} {'FLOP/B':>8} {'roof %':>7}  kernels"
     print(head)
     for r in report["rows"]:
         roof = "" if r["roofline_fraction"] is None else f"{100 * r['roofline_fraction']:.0f}"
+        spread = f"{r['spread']:.0%}" + ("!" if r["unstable"] else "")
         print(f"{r['case']:<34} {r['G']:>5} {r['batch']:>5} {r['median_ms']:>10.4f} {r['iqr_ms']:>8.4f} "
-              f"{r['runs']:>5} {r['gflops']:>9,.1f} {r['gbps']:>8,.1f} {r['intensity']:>8.2f} {roof:>7}  "
+              f"{spread:>7} {r['runs']:>5} {r['gflops']:>9,.1f} {r['gbps']:>8,.1f} {r['intensity']:>8.2f} {roof:>7}  "
               f"{r['kernels']}")
+    for r in report["rows"]:
+        if r["unstable"]:
+            print(f"! unstable: {r['case']} (G={r['G']}, batch {r['batch']}): {r['note']}")
+
+
+def replicate_report(args) -> dict:
+    """One of ShuffleNet V2's guideline experiments measured here, with the paper's figures beside."""
+    from .timing import TimingConfig
+    from .timing.replicate import replicate
+
+    config = TimingConfig(device=args.device, batch=args.batch, threads=args.threads, min_run_time=args.min_run_time)
+    return replicate(args.experiment, config).as_dict()
+
+
+def print_replication(report: dict) -> None:
+    print(report["title"])
+    env = report["environment"]
+    print(f"device {env['device']} ({env['device_name']}), torch {env['torch']}, {env['threads']} threads, batch "
+          f"{report['batch']} ({report['batch_note']})")
+    wide = "g" in report["rows"][0]
+    print(f"{'row':<6} {'widths':>10} {'FLOPs':>15} {'MAC (elements)':>15} {'median ms':>10} {'spread':>7} "
+          f"{'here':>6} {'paper GPU':>10} {'paper ARM':>10}")
+    for r in report["rows"]:
+        widths = f"c={r['c']}" if wide else f"{r['c1']},{r['c2']}"
+        spread = f"{r['spread']:.0%}" + ("!" if r["unstable"] else "")
+        print(f"{r['setting']:<6} {widths:>10} {r['flops']:>15,} {r['mac']:>15,} {r['median_ms']:>10.3f} {spread:>7} "
+              f"{r['relative_speed']:>5.2f}× {r['paper_gpu']:>9.2f}× {r['paper_arm']:>9.2f}×")
+    for line in report["findings"]:
+        print(f"- {line}")
 
 
 def inspect_report(args) -> dict:
@@ -162,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-run-time", type=float, default=0.2)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=bench_report, show=print_bench)
+
+    p = sub.add_parser("replicate", help="ShuffleNet V2's guideline experiments (Ma et al. 2018, Sec. 2) here")
+    p.add_argument("experiment", choices=["shufflenet-g1", "shufflenet-g2"],
+                   help="g1: equal widths (Table 1); g2: group convs (Table 2)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--batch", type=int, default=1, help="the paper does not state the batch size; 1 by default")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--min-run-time", type=float, default=0.2)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=replicate_report, show=print_replication)
 
     p = sub.add_parser("inspect", help="layer table of a zoo model or an .onnx file")
     p.add_argument("model", help="a zoo name (alexnet, mobilenet_v1, ...) or a path to an .onnx file")

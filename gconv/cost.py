@@ -114,6 +114,16 @@ def min_bytes(spec: ConvSpec, dtype="fp32", batch: int = 1) -> int:
     return activation_bytes(spec, dtype, batch) + weight_bytes(spec, dtype)
 
 
+def memory_access_cost(spec: ConvSpec) -> int:
+    """ShuffleNet V2's memory access cost (Ma et al. 2018, Eq. 1–2), in elements, not multiply-accumulates:
+    input, output and weights each touched once; for a 1×1 conv hw(c1 + c2) + c1·c2/g.
+
+    >>> memory_access_cost(ConvSpec(C=128, N=128, G=1, K=1, H=56, W=56)) == 56 * 56 * 256 + 128 * 128
+    True
+    """
+    return min_bytes(spec, dtype=1)
+
+
 def intensity(spec: ConvSpec, dtype="fp32", batch: int = 1) -> float:
     """Arithmetic intensity in FLOP/byte: batch·FLOPs over min_bytes (the roofline's x axis)."""
     return batch * flops(spec) / min_bytes(spec, dtype, batch)

@@ -31,13 +31,25 @@ def controls():
 def run_training(config):
     """The shared memo's result for config, training it here (with a progress bar) if nobody has."""
     from gconv.gdc.training import train
+    from gconv.machine import DEVICE
 
     trainings = shared_memo("gdc-trainings")
     if trainings.busy(config):
         st.info("Someone else is training exactly this setup right now; their result will appear here too.")
+    waiting = st.empty()
     bar = st.progress(0.0, text="training both heads…")
-    result = trainings.get_or_compute(config, lambda: train(config, progress=lambda f, t: bar.progress(f, text=t)))
+
+    def on_wait():
+        waiting.info(f"Waiting for {DEVICE.holder or 'another job'} to finish: trainings and timings take turns, "
+                     "so that no measurement shares the machine.", icon=":material/hourglass_empty:")
+
+    def compute():
+        with DEVICE.hold(on_wait, what="a GDC training"):
+            return train(config, progress=lambda f, t: bar.progress(f, text=t))
+
+    result = trainings.get_or_compute(config, compute)
     bar.empty()
+    waiting.empty()
     return result
 
 

@@ -17,7 +17,8 @@ QUICK = [
     ("gdc_training.py", r"seed 0: both heads trained in +[\d.]+ s .* GDC [\d.]+%, GAP [\d.]+%"),
     ("inspect_speed.py", r"mobilefacenet +[\d.]+ s .* 220,965,376 MACs"),  # MobileFaceNets sec. 3.2: 221M MAdds
     ("timing_vs_torch_timer.py", r"groups=2, bias=False\) +gconv +[\d.]+ ms +Timer +[\d.]+ ms +ratio +[\d.]+"),
-    ("gpu_timing_check.py", r"=== groups, \w+ channels_last .*\n(.*\n)*grouped conv \(native, groups=G\) +16 "),
+    ("gpu_timing_check.py", r"=== groups, \w+ channels_last .*\n(.*\n)*grouped conv \(native, groups=G\) +16 "
+                            r"(.*\n)*=== replicate shufflenet-g1(.*\n)*1:12 +37,444"),
 ]
 
 
@@ -32,7 +33,7 @@ def test_benchmark_quick_mode(script, pattern):
 
 def test_every_benchmark_has_a_quick_mode_and_a_test():
     scripts = {p.name for p in (ROOT / "benchmarks").glob("*.py")} - {"browser.py"}
-    assert scripts == {q[0] for q in QUICK} | {"load.py"}
+    assert scripts == {q[0] for q in QUICK} | {"load.py", "timing_page_vs_cli.py"}
     for name in scripts:
         assert "--quick" in (ROOT / "benchmarks" / name).read_text(), name
     assert "from test" not in (ROOT / "benchmarks" / "load.py").read_text()  # benchmarks never import tests
@@ -46,3 +47,14 @@ def test_load_script_quick_mode():
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
     assert "2 concurrent sessions" in out.stdout and "server still up: True" in out.stdout
     assert re.search(r"errors: 0\b", out.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_timing_page_vs_cli_quick_mode():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timing_page_vs_cli.py"), "--quick"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    for label in ("Time this layer", "Sweep every G", "Sweep batch size"):
+        assert f"{label} (page" in out.stdout
+    assert re.search(r"\d+ rows: page/CLI from [\d.]+ to [\d.]+", out.stdout), out.stdout[-2000:]

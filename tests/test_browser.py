@@ -4,6 +4,7 @@ Every page is opened by deep link as the first request of a freshly started serv
 pages/ routing takes that request), a control is moved, the chart must follow, and a screenshot of each
 page goes to screenshots/ (git-ignored).
 """
+import re
 import time
 import urllib.request
 
@@ -102,8 +103,10 @@ def test_connectivity_deep_link_fresh_server(browser, server):
     set_number(page, "C (inputs)", 16)
     wait_for_chart_title(page, "16 inputs → 8 kernels of 8×3×3 in G=2 groups")
     wait_for_url(page, "C=16")
-    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").last.text_content()
-    assert f"{server.url}/connectivity?C=16&N=8&G=2" in link, link  # the share link reproduces this view
+    # The share link reproduces this view (polled: the URL and the sidebar box arrive as separate deltas).
+    page.wait_for_function("want => [...document.querySelectorAll(\"[data-testid='stSidebar'] [data-testid='stCode']\")]"
+                           ".some(box => box.textContent.includes(want))",
+                           arg=f"{server.url}/connectivity?C=16&N=8&G=2", timeout=30_000)
     no_exception(page)
     page.close()
 
@@ -191,11 +194,44 @@ def test_gdc_lab_deep_link_fresh_server(browser, server):
     page.close()
 
 
+def spread_cells(page) -> list[str]:
+    """The results table's spread column, as drawn."""
+    return page.evaluate("""() => {
+        const table = document.querySelector('[data-testid="stTable"] table');
+        const head = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
+        const col = head.indexOf('spread (IQR/median)');
+        return [...table.querySelectorAll('tbody tr')].map(tr => {
+            const cells = [...tr.querySelectorAll('th, td')].map(td => td.innerText.trim());
+            return cells[col + cells.length - head.length];
+        });
+    }""")
+
+
 def test_timing_deep_link_fresh_server(browser, server):
     page = open_page(browser, f"{server.url}/timing?C=32&N=64&G=4&K=3&H=16&W=16&padding=1&runtime=0.05&tbatch=4")
+    page.get_by_role("button", name="Time this layer").click()
+    page.get_by_text("GDC as (x*w).sum").first.wait_for(timeout=120_000)
+    wait_for_chart_title(page, "Roofline")
+    # A sweep after a layer timing: the layer's charts leave the page before the sweep measures...
     page.get_by_role("button", name="Sweep every G").click()
+    drawn = page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stProgress\"]') ? "
+        "1 + document.querySelectorAll('.js-plotly-plot').length : 0", timeout=120_000).json_value()
+    assert drawn == 1, f"{drawn - 1} charts of the last run were still on the page while the sweep measured"
     wait_for_chart_title(page, "Time vs groups", timeout=120)
     wait_for_chart_title(page, "Roofline", index=1)
+    # ...it is measured in the timing worker, a child process of the server, not in the server's threads...
+    caption = page.get_by_text("Measured in the timing worker").first.text_content()
+    worker = int(re.search(r"pid (\d+)", caption).group(1))
+    with open(f"/proc/{worker}/stat") as f:
+        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+    assert worker != server.proc.pid and parent == server.proc.pid
+    # ...and every row says how noisy it was; exactly those over 10% are marked unstable.
+    cells = spread_cells(page)
+    assert len(cells) == 6  # G = 1, 2, 4, 8, 16, 32
+    for cell in cells:
+        spread = int(re.match(r"(\d+)%", cell).group(1))
+        assert ("unstable" in cell) == (spread > 10), cell
     no_exception(page)
     page.screenshot(path=SHOTS / "timing.png", full_page=True)
     set_number(page, "batch size", 2)  # move a control, run again: the table follows

@@ -9,10 +9,10 @@ import pytest
 
 from conftest import ROOT
 
-CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "cost", "connectivity", "equivalence",
-        "ledger", "presets", "cli"}
+CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "machine", "cost", "connectivity",
+        "equivalence", "ledger", "presets", "cli"}
 LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
-        "timing": {"harness", "cases", "roofline", "runs", "plots"},
+        "timing": {"harness", "cases", "noise", "roofline", "runs", "worker", "replicate", "plots"},
         "inspector": {"report", "hooks", "onnx_reader", "diagnose", "plots"}}
 ERROR_FAMILY = {"GConvError", "SpecError", "ONNXError", "BudgetError"}
 LAYER_FIELDS = {"C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "in_per_group", "out_per_group",

@@ -13,8 +13,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import ROOT
 from gconv import BudgetError, ConvSpec, GConvError, cost, valid_groups
-from gconv.timing.cases import CASES, COLUMNS, LABELS, case_list, check_budget, script, sweep_batch, sweep_groups, \
-    time_layer
+from gconv.timing.cases import CASES, COLUMNS, LABELS, case_list, check_budget, layer_items, script, sweep_batch, \
+    sweep_groups, time_layer
 from gconv.timing.roofline import Peaks, attainable, datasheet
 from gconv.timing import DeviceLock, TimingConfig, available_devices, check_run, environment, measure, \
     resolve_device, run, supported_dtypes
@@ -89,10 +89,10 @@ def test_harness_is_torch_timer():
 def test_budgets_refuse_before_allocating():
     huge = ConvSpec(C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1)
     with pytest.raises(BudgetError, match="MiB budget"):
-        check_budget(huge, TimingConfig(device="cpu", batch=8))
-    slow = ConvSpec(C=2048, N=2048, G=1, K=7, H=64, W=64, padding=3)
+        check_budget(layer_items(huge, TimingConfig(device="cpu", batch=8)))
+    slow = ConvSpec(C=1024, N=1024, G=1, K=7, H=128, W=128, padding=3)  # 6.7 TFLOP per call, 1.2 GiB held
     with pytest.raises(BudgetError, match="too slow"):
-        check_budget(slow, TimingConfig(device="cpu", batch=4))
+        check_budget(layer_items(slow, TimingConfig(device="cpu", batch=4)))
     with pytest.raises(GConvError, match="unknown case"):
         case_list(SPEC, FAST, ("fft",))
 
@@ -114,15 +114,15 @@ def test_each_kind_of_run_checks_the_budget_of_what_it_times():
 
 def test_run_returns_rows_environment_and_peaks():
     peaks = [Peaks(1e11, 1e10, "given")]
-    result = run("groups", SPEC, FAST, peaks=lambda device, dtype, threads: peaks)
+    result = run("groups", SPEC, FAST, peaks=peaks)
     assert [r["G"] for r in result.rows] == valid_groups(SPEC.C, SPEC.N) and result.peaks == peaks
     assert result.waited == 0.0 and result.environment["device"] == "cpu"
-    assert result.to_csv().splitlines()[0].startswith("case,G,batch,median_ms")
+    assert result.to_csv().splitlines()[0].startswith("case,G,batch,median_ms,iqr_ms,spread,unstable,note")
     assert result.as_dict()["spec"]["G"] == SPEC.G
 
 
 def test_device_lock_serialises_runs():
-    lock, waits, held, order = DeviceLock(), [], threading.Event(), []
+    lock, waits, held, order = DeviceLock(), [], threading.Event(), []  # gconv.machine's lock
 
     def holder():
         with lock.hold():

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GConvError
+from ..machine import torch_settings
 from .datasets import Dataset, build, default_map_size, map_sizes
 from .heads import Classifier
 
@@ -115,9 +116,7 @@ def train(config: GDCConfig = GDCConfig(), progress: Callable[[float, str], None
     """
     start = time.perf_counter()
     data = dataset or build(config.dataset, seed=config.seed, region=config.region)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_settings(threads=config.threads):  # process-wide: shared guard, restored after
         xtr, ytr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
         xte, yte = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
         n_classes = len(data.classes)
@@ -153,8 +152,6 @@ def train(config: GDCConfig = GDCConfig(), progress: Callable[[float, str], None
                 if progress:
                     progress((2 * epoch + i + 1) / steps, f"epoch {epoch + 1}/{config.epochs}: {head.upper()}")
             weights.append(models["gdc"].head.weight.detach().clone().numpy())
-    finally:
-        torch.set_num_threads(threads)
     region = region_on_map(data.region, config.map_size) if data.region is not None else None
     return GDCResult(config, runs["gdc"], runs["gap"], np.stack(weights), region, time.perf_counter() - start,
                      data.classes, data.size, {k: m.state_dict() for k, m in models.items()})

@@ -15,7 +15,7 @@ from .. import cost
 from ..equivalence import gap, gdc_conv, gdc_sum, native_conv, split_conv
 from ..errors import BudgetError, GConvError
 from ..spec import ConvSpec, valid_groups
-from .harness import DTYPES, TimingConfig, measure, resolve_device
+from .harness import DTYPES, TimingConfig, measure_cases, measurement_settings, resolve_device
 from .roofline import Peaks, attainable
 
 MEMORY_BUDGET = 2 * 2**30  # bytes of tensors one timing run may allocate
@@ -26,18 +26,31 @@ LABELS = {
     "split": "G separate convs, concatenated", "depthwise": "depthwise (G=C, N=C)",
     "gdc_conv": "GDC as a conv (kernel = H×W)", "gdc_sum": "GDC as (x*w).sum", "gap": "GAP (mean over H×W)",
 }
-COLUMNS = ("case", "G", "batch", "median_ms", "iqr_ms", "runs", "gflops", "gbps", "intensity",
-           "roofline_fraction", "kernels")
+COLUMNS = ("case", "G", "batch", "median_ms", "iqr_ms", "spread", "unstable", "note", "runs", "gflops", "gbps",
+           "intensity", "roofline_fraction", "kernels")
+BATCHES = (1, 2, 4, 8, 16, 32, 64)
 
 
 @dataclass(frozen=True)
 class Case:
-    """One thing to time: its name, the FLOPs and minimum bytes of one forward call on the batch."""
+    """One thing to time: its name, the FLOPs and minimum bytes of one forward call on the batch, and the
+    bytes of its weights and output (what a set of cases sharing one input holds)."""
 
     name: str
     spec: ConvSpec | None  # the conv run (None for the weighted sum and the average)
     flops: int
     bytes: int
+    weight_bytes: int = 0
+    output_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A case with the layer whose input it reads and the config (batch) it runs with."""
+
+    case: Case
+    layer: ConvSpec
+    config: TimingConfig
 
 
 def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
@@ -59,39 +72,72 @@ def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
         else:
             s = None
         if s is not None:
-            out.append(Case(name, s, B * cost.flops(s), cost.min_bytes(s, config.dtype, B)))
+            out.append(Case(name, s, B * cost.flops(s), cost.min_bytes(s, config.dtype, B),
+                            cost.weight_bytes(s, config.dtype), cost.output_bytes(s, config.dtype, B)))
         elif name == "gdc_sum":
-            out.append(Case(name, None, B * cost.flops(gdc), cost.min_bytes(gdc, config.dtype, B)))
+            out.append(Case(name, None, B * cost.flops(gdc), cost.min_bytes(gdc, config.dtype, B),
+                            cost.weight_bytes(gdc, config.dtype), cost.output_bytes(gdc, config.dtype, B)))
         elif name == "gap":
-            out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b))
+            out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b, 0, B * C * b))
         else:
             raise GConvError(f"unknown case {str(name)[:32]!r}; valid: {', '.join(CASES)}")
     return out
 
 
-def allocation(case: Case, config: TimingConfig) -> int:
-    """Bytes of tensors a case allocates (×3 with backward for gradients and saved activations)."""
-    return case.bytes * (3 if config.backward else 1)
+def layer_items(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Timed]:
+    """The cases of one layer, timed together (they share its input)."""
+    return [Timed(case, spec, config) for case in case_list(spec, config, names)]
 
 
-def budget_problem(spec: ConvSpec, config: TimingConfig, names=CASES) -> str | None:
-    """Why a run's tensors or CPU work would exceed the budgets, or None when it fits (nothing allocated)."""
-    device = resolve_device(config.device)
-    for case in case_list(spec, config, names):
-        need = allocation(case, config)
-        if need > MEMORY_BUDGET:
-            return (f"{LABELS[case.name]} would allocate {need / 2**20:,.0f} MiB, over the "
-                    f"{MEMORY_BUDGET / 2**20:,.0f} MiB budget; lower the batch ({config.batch}) or H×W")
-        work = case.flops * (3 if config.backward else 1)
-        if device == "cpu" and work > CPU_CALL_BUDGET:
-            return (f"{LABELS[case.name]} is {work / 1e9:,.0f} GFLOP per call, too slow to time interactively on "
-                    f"a CPU (limit {CPU_CALL_BUDGET / 1e9:,.0f}); lower the batch, H×W or channels")
+def group_items(spec: ConvSpec, config: TimingConfig) -> list[Timed]:
+    """The native grouped conv at every valid G of spec's C and N."""
+    return [Timed(case_list(spec.replace(G=g), config, ("grouped",))[0], spec.replace(G=g), config)
+            for g in valid_groups(spec.C, spec.N)]
+
+
+def batch_items(spec: ConvSpec, config: TimingConfig, batches=BATCHES) -> list[Timed]:
+    """The native grouped conv at each batch size, stopping before the first that would break the budgets
+    (the cases are held together, so the budget is for all of them)."""
+    from dataclasses import replace
+
+    items: list[Timed] = []
+    for b in batches:
+        c = replace(config, batch=b)
+        more = items + [Timed(case_list(spec, c, ("grouped",))[0], spec, c)]
+        if budget_problem(more) is not None:
+            break
+        items = more
+    return items
+
+
+def allocation(items: list[Timed]) -> int:
+    """Bytes a set of cases holds while timed together: each distinct input once, every weight, the largest
+    output (outputs are freed call by call); ×3 with backward for gradients and saved activations."""
+    inputs = {(t.config.batch, t.layer.C, t.layer.H, t.layer.W): cost.input_bytes(t.layer, t.config.dtype,
+                                                                                  t.config.batch) for t in items}
+    held = sum(inputs.values()) + sum(t.case.weight_bytes for t in items) + max(t.case.output_bytes for t in items)
+    return held * (3 if items[0].config.backward else 1)
+
+
+def budget_problem(items: list[Timed]) -> str | None:
+    """Why timing these cases together would exceed the budgets, or None when it fits (nothing allocated)."""
+    need = allocation(items)
+    config = items[0].config
+    if need > MEMORY_BUDGET:
+        return (f"timing these cases would allocate {need / 2**20:,.0f} MiB, over the {MEMORY_BUDGET / 2**20:,.0f} "
+                f"MiB budget; lower the batch ({config.batch}) or H×W")
+    if resolve_device(config.device) == "cpu":
+        for t in items:
+            work = t.case.flops * (3 if config.backward else 1)
+            if work > CPU_CALL_BUDGET:
+                return (f"{LABELS[t.case.name]} is {work / 1e9:,.0f} GFLOP per call, too slow to time interactively "
+                        f"on a CPU (limit {CPU_CALL_BUDGET / 1e9:,.0f}); lower the batch, H×W or channels")
     return None
 
 
-def check_budget(spec: ConvSpec, config: TimingConfig, names=CASES) -> None:
+def check_budget(items: list[Timed]) -> None:
     """Refuse, before allocating, a run over the budgets: BudgetError says which and what to lower."""
-    problem = budget_problem(spec, config, names)
+    problem = budget_problem(items)
     if problem is not None:
         raise BudgetError(problem)
 
@@ -103,11 +149,13 @@ def _tensor(shape, config: TimingConfig, device: str, grad: bool) -> torch.Tenso
     return t.requires_grad_(grad)
 
 
-def make_step(case: Case, layer: ConvSpec, config: TimingConfig, device: str) -> Callable[[], object]:
-    """A no-argument callable running the case once (forward, or forward + backward)."""
+def make_step(case: Case, layer: ConvSpec, config: TimingConfig, device: str,
+              x: torch.Tensor | None = None) -> Callable[[], object]:
+    """A no-argument callable running the case once (forward, or forward + backward); x: a shared input."""
     B, grad = config.batch, config.backward
     C, H, W = layer.C, layer.H, layer.W
-    x = _tensor((B, C, H, W), config, device, grad)
+    if x is None:
+        x = _tensor((B, C, H, W), config, device, grad)
     # The computations are gconv.equivalence's, so what is timed is what the equivalence check verifies.
     if case.name in ("gdc_sum", "gap"):
         w = _tensor((C, H, W), config, device, grad)
@@ -138,90 +186,64 @@ def make_step(case: Case, layer: ConvSpec, config: TimingConfig, device: str) ->
     return step
 
 
-def time_case(case: Case, layer: ConvSpec, config: TimingConfig, device: str, peaks: Peaks | None) -> dict:
-    """One table row: the measured time and what it achieves against the cost model and the roofline."""
-    t = measure(make_step(case, layer, config, device), config, device)
+def time_items(items: list[Timed], config: TimingConfig, peaks: Peaks | None = None,
+               progress: Callable[[float, str], None] | None = None, used: dict | None = None) -> list[dict]:
+    """Time the cases together in interleaved rounds (harness.measure_cases), one row each, in their order.
+
+    Cases reading the same input share one tensor. Each row carries the measured time, its spread and
+    stability, and what it achieves against the cost model and the roofline. used: the settings of an
+    enclosing measurement_settings block (what the run reports), else the cases set their own.
+    """
+    check_budget(items)
+    device = resolve_device(config.device)
+    inputs, steps = {}, {}
+    for i, t in enumerate(items):
+        key = (t.config.batch, t.layer.C, t.layer.H, t.layer.W)
+        if key not in inputs:
+            inputs[key] = _tensor(key, t.config, device, t.config.backward)
+        steps[i] = make_step(t.case, t.layer, t.config, device, x=inputs[key])
+    if used is not None:
+        timings = measure_cases(steps, config, device, progress, used)
+    else:
+        with measurement_settings(config, device) as own:
+            timings = measure_cases(steps, config, device, progress, own)
+    if progress:
+        progress(1.0, "done")
     scale = 3 if config.backward else 1
-    flops, nbytes = case.flops * scale, case.bytes * scale
-    row = {"case": LABELS[case.name], "G": case.spec.G if case.spec is not None else layer.C,
-           "batch": config.batch, "median_ms": t.median * 1e3, "iqr_ms": t.iqr * 1e3, "runs": t.runs,
-           "gflops": flops / t.median / 1e9, "gbps": nbytes / t.median / 1e9, "intensity": flops / nbytes,
-           "roofline_fraction": None, "kernels": ", ".join(t.kernels)}
-    if peaks is not None:
-        row["roofline_fraction"] = flops / t.median / attainable(flops / nbytes, peaks)
-    return row
+    rows = []
+    for i, t in enumerate(items):
+        m = timings[i]
+        flops, nbytes = t.case.flops * scale, t.case.bytes * scale
+        rows.append({"case": LABELS[t.case.name], "G": t.case.spec.G if t.case.spec is not None else t.layer.C,
+                     "batch": t.config.batch, "median_ms": m.median * 1e3, "iqr_ms": m.iqr * 1e3,
+                     "spread": m.spread, "unstable": m.unstable, "note": m.note, "runs": m.runs,
+                     "gflops": flops / m.median / 1e9, "gbps": nbytes / m.median / 1e9, "intensity": flops / nbytes,
+                     "roofline_fraction": None if peaks is None else flops / m.median / attainable(flops / nbytes,
+                                                                                                   peaks),
+                     "kernels": ", ".join(m.kernels)})
+    return rows
 
 
 def time_layer(spec: ConvSpec, config: TimingConfig, names=CASES, peaks: Peaks | None = None,
-               progress: Callable[[float, str], None] | None = None) -> list[dict]:
-    """Time every case for the layer; rows in COLUMNS order of keys."""
-    device = resolve_device(config.device)
-    check_budget(spec, config, names)
-    cases = case_list(spec, config, names)
-    rows = []
-    with _threads(config):
-        for i, case in enumerate(cases):
-            if progress:
-                progress(i / len(cases), f"timing {LABELS[case.name]}")
-            rows.append(time_case(case, spec, config, device, peaks))
-    if progress:
-        progress(1.0, "done")
-    return rows
+               progress: Callable[[float, str], None] | None = None, used: dict | None = None) -> list[dict]:
+    """Time every case for the layer together; rows in COLUMNS order of keys."""
+    return time_items(layer_items(spec, config, names), config, peaks, progress, used)
 
 
 def sweep_groups(spec: ConvSpec, config: TimingConfig, peaks: Peaks | None = None,
-                 progress: Callable[[float, str], None] | None = None) -> list[dict]:
-    """The native grouped conv at every valid G for spec's C and N (one row per G), with its MACs."""
-    device = resolve_device(config.device)
-    groups = valid_groups(spec.C, spec.N)
-    check_budget(spec.dense(), config, ("grouped",))
-    rows = []
-    with _threads(config):
-        for i, g in enumerate(groups):
-            if progress:
-                progress(i / len(groups), f"G = {g}")
-            s = spec.replace(G=g)
-            row = time_case(case_list(s, config, ("grouped",))[0], s, config, device, peaks)
-            row["macs"] = cost.macs(s) * config.batch
-            rows.append(row)
-    if progress:
-        progress(1.0, "done")
+                 progress: Callable[[float, str], None] | None = None, used: dict | None = None) -> list[dict]:
+    """The native grouped conv at every valid G for spec's C and N, timed together (one row per G), with MACs."""
+    items = group_items(spec, config)
+    rows = time_items(items, config, peaks, progress, used)
+    for row, t in zip(rows, items):
+        row["macs"] = cost.macs(t.layer) * config.batch
     return rows
 
 
-def sweep_batch(spec: ConvSpec, config: TimingConfig, batches=(1, 2, 4, 8, 16, 32, 64), peaks: Peaks | None = None,
-                progress: Callable[[float, str], None] | None = None) -> list[dict]:
-    """The native grouped conv over batch sizes (stops before the first batch over the budgets)."""
-    from dataclasses import replace
-
-    device = resolve_device(config.device)
-    rows = []
-    with _threads(config):
-        for i, b in enumerate(batches):
-            c = replace(config, batch=b)
-            if budget_problem(spec, c, ("grouped",)) is not None:
-                break
-            if progress:
-                progress(i / len(batches), f"batch {b}")
-            rows.append(time_case(case_list(spec, c, ("grouped",))[0], spec, c, device, peaks))
-    if progress:
-        progress(1.0, "done")
-    return rows
-
-
-class _threads:
-    """Set torch's CPU thread count for the duration of a run."""
-
-    def __init__(self, config: TimingConfig):
-        self.n = config.threads
-
-    def __enter__(self):
-        self.old = torch.get_num_threads()
-        if self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.old)
+def sweep_batch(spec: ConvSpec, config: TimingConfig, batches=BATCHES, peaks: Peaks | None = None,
+                progress: Callable[[float, str], None] | None = None, used: dict | None = None) -> list[dict]:
+    """The native grouped conv over batch sizes, timed together (stops before the first batch over the budgets)."""
+    return time_items(batch_items(spec, config, batches), config, peaks, progress, used)
 
 
 def script(spec: ConvSpec, config: TimingConfig) -> str:

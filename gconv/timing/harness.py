@@ -1,22 +1,25 @@
-"""Timing harness on torch.utils.benchmark: device choice, warm-up, CUDA graphs, kernels seen, peaks measured.
+"""Timing harness on torch.utils.benchmark: device choice, warm-up, CUDA graphs, kernels seen, peaks measured,
+and cases measured in interleaved rounds (noise.py) with torch's settings set for the measurement and restored.
 
-One process-wide device lock (DEVICE) serialises measurements so that concurrent users never time on top of
-each other.
+The device lock (gconv.machine.DEVICE) serialises measurements and trainings, so that they never overlap.
 """
 from __future__ import annotations
 
 import platform
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import torch
 import torch.utils.benchmark as benchmark
 
 from ..errors import GConvError
+from ..machine import DEVICE, native_stderr_silenced, torch_settings, wait_for_quiet
+from .noise import ROUNDS, settle
 from .roofline import Peaks, datasheet
+
+__all__ = ["DEVICE", "DTYPES", "TimingConfig", "Timing", "resolve_device", "available_devices", "supported_dtypes",
+           "device_name", "environment", "kernels_of", "settle_allocator", "measure", "measure_cases",
+           "measurement_settings", "measured_peaks", "peaks_for"]
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 _BACKEND_HINTS = ("cudnn", "miopen", "mkldnn", "onednn", "depthwise", "slow_conv", "thnn", "nnpack", "mps",
@@ -35,18 +38,26 @@ class TimingConfig:
     cuda_graph: bool = False  # replay a captured CUDA graph (removes launch overhead; CUDA only)
     threads: int | None = None  # CPU threads; None keeps torch's current setting
     warmup: int = 3  # untimed calls first: cuDNN autotune, oneDNN primitive creation, lazy init
-    min_run_time: float = 0.2  # seconds per measurement, as blocked_autorange's argument
+    min_run_time: float = 0.2  # seconds of judged blocks per case
+    quiet: bool = True  # before each round, wait (at most 0.5 s) until other processes leave the cores alone
 
 
 @dataclass(frozen=True)
 class Timing:
-    """One measurement: median and IQR per call in seconds, how many timed blocks, and the kernels seen."""
+    """One measurement: median and IQR per call in seconds, its blocks, the kernels seen, and its stability."""
 
     median: float
     iqr: float
-    runs: int  # timed blocks in the measurement
+    runs: int  # timed blocks in the measurement, re-measures included
     calls_per_run: int
     kernels: tuple[str, ...]
+    unstable: bool = False  # the spread stayed above the noise threshold
+    note: str = ""  # why it is unstable
+
+    @property
+    def spread(self) -> float:
+        """IQR/median."""
+        return self.iqr / self.median if self.median > 0 else float("inf")
 
 
 def resolve_device(name: str = "auto") -> str:
@@ -103,19 +114,28 @@ def device_name(device: str) -> str:
     return platform.processor() or platform.machine() or "CPU"
 
 
-def environment(config: TimingConfig) -> dict:
-    """What every result is printed with: device, torch version, threads, dtype, layout, TF32 state."""
+def measurement_settings(config: TimingConfig, device: str):
+    """torch_settings for one measurement: the config's threads, cuDNN autotuning on CUDA; restored after."""
+    return torch_settings(threads=config.threads, cudnn_benchmark=True if device == "cuda" else None)
+
+
+def environment(config: TimingConfig, used: dict | None = None) -> dict:
+    """What every result is printed with: device, torch version, dtype, layout, and the threads, cudnn.benchmark
+    and TF32 flags the measurement ran with (used, as torch_settings yielded them; else what it would use)."""
     device = resolve_device(config.device)
+    if used is None:
+        with measurement_settings(config, device) as used:
+            pass
     env = {"device": device, "device_name": device_name(device), "torch": torch.__version__,
-           "threads": torch.get_num_threads() if config.threads is None else config.threads,
-           "dtype": config.dtype, "memory_format": config.memory_format, "batch": config.batch,
-           "direction": "forward+backward" if config.backward else "forward",
+           "threads": used["threads"], "dtype": config.dtype, "memory_format": config.memory_format,
+           "batch": config.batch, "direction": "forward+backward" if config.backward else "forward",
            "cuda_graph": bool(config.cuda_graph and device == "cuda"),
-           "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
-           "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32)}
+           "tf32_matmul": used["tf32_matmul"], "tf32_cudnn": used["tf32_cudnn"]}
+    if "waited_for_quiet_s" in used:  # rounds held back while other programs used the cores
+        env["waited_for_quiet_s"] = round(used["waited_for_quiet_s"], 2)
     if device == "cuda":
         env["cudnn"] = torch.backends.cudnn.version()
-        env["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
+        env["cudnn_benchmark"] = used["cudnn_benchmark"]
     return env
 
 
@@ -124,7 +144,7 @@ def kernels_of(step: Callable[[], object], device: str) -> tuple[str, ...]:
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
-    with profile(activities=activities) as prof:
+    with native_stderr_silenced(), profile(activities=activities) as prof:  # Kineto writes USDT lines to fd 2
         step()
         if device == "cuda":
             torch.cuda.synchronize()
@@ -167,20 +187,50 @@ def settle_allocator() -> None:
     del block
 
 
-def measure(step: Callable[[], object], config: TimingConfig, device: str) -> Timing:
-    """Warm up, then time step with Timer.blocked_autorange (it synchronises the accelerator around blocks)."""
-    if device == "cuda":
-        torch.backends.cudnn.benchmark = True
-    else:
+def measure_cases(steps: dict[Hashable, Callable[[], object]], config: TimingConfig, device: str,
+                  progress: Callable[[float, str], None] | None = None, used: dict | None = None
+                  ) -> dict[Hashable, Timing]:
+    """Warm up every step, then time them together in interleaved rounds of blocks (noise.settle) with
+    torch.utils.benchmark's Timer, which synchronises the accelerator around each block.
+
+    Each case's judged blocks last about config.min_run_time in all. Call inside measurement_settings(config,
+    device) and pass what it yielded as used. progress(fraction, text) is called between rounds, never inside a
+    timed block.
+    """
+    threads = (used or {}).get("threads") or torch.get_num_threads()
+    if device == "cpu":
         settle_allocator()
-    for _ in range(config.warmup):
-        step()
-    kernels = kernels_of(step, device)
-    run = _graphed(step) if (config.cuda_graph and device == "cuda") else step
-    threads = config.threads or torch.get_num_threads()
-    m = benchmark.Timer("run()", globals={"run": run}, num_threads=threads).blocked_autorange(
-        min_run_time=config.min_run_time)
-    return Timing(median=m.median, iqr=m.iqr, runs=len(m.times), calls_per_run=m.number_per_run, kernels=kernels)
+    timers, numbers, kernels = {}, {}, {}
+    for name, step in steps.items():
+        for _ in range(config.warmup):
+            step()
+        kernels[name] = kernels_of(step, device)
+        run = _graphed(step) if (config.cuda_graph and device == "cuda") else step
+        timers[name] = benchmark.Timer("run()", globals={"run": run}, num_threads=threads)
+        once = timers[name].timeit(1).mean
+        numbers[name] = max(1, int(config.min_run_time / ROUNDS / max(once, 1e-9)))
+
+    quiet_wait = [0.0]
+
+    def on_round(done: int, planned: int, todo: list) -> None:
+        if progress:
+            again = "" if done < ROUNDS else f", measuring {len(todo)} noisy case(s) again"
+            progress(min(done / planned, 1.0), f"round {done + 1} of {planned}{again}")
+        if config.quiet:  # a browser still drawing the last results would share the cores with the next round
+            # before the first round, time for the browsers to draw what the job before this one produced
+            quiet_wait[0] += wait_for_quiet(window=0.05, max_wait=3.0 if done == 0 else 0.5)
+
+    settled = settle(list(steps), lambda name: timers[name].timeit(numbers[name]).mean, on_round=on_round)
+    if used is not None:
+        used["waited_for_quiet_s"] = used.get("waited_for_quiet_s", 0.0) + quiet_wait[0]
+    return {name: Timing(s.median, s.iqr, s.blocks, numbers[name], kernels[name], s.unstable, s.note)
+            for name, s in settled.items()}
+
+
+def measure(step: Callable[[], object], config: TimingConfig, device: str) -> Timing:
+    """One step measured alone, as measure_cases does (torch's settings set for it and restored)."""
+    with measurement_settings(config, device) as used:
+        return measure_cases({"step": step}, config, device, used=used)["step"]
 
 
 def measured_peaks(device: str, dtype: str = "fp32", threads: int | None = None, seconds: float = 0.3) -> Peaks:
@@ -189,7 +239,7 @@ def measured_peaks(device: str, dtype: str = "fp32", threads: int | None = None,
     n = 2048 if device == "cpu" else 8192
     a = torch.randn(n, n, device=device).to(dt)
     b = torch.randn(n, n, device=device).to(dt)
-    threads = threads or torch.get_num_threads()
+    threads = threads or torch.get_num_threads()  # Timer sets them for its block and restores them
     mm = benchmark.Timer("a @ b", globals={"a": a, "b": b}, num_threads=threads).blocked_autorange(
         min_run_time=seconds)
     size = (64 if device == "cpu" else 1024) * 2**20
@@ -209,65 +259,3 @@ def peaks_for(device: str, dtype: str, threads: int | None = None) -> list[Peaks
         if sheet:
             out.append(sheet)
     return out
-
-
-class DeviceLock:
-    """One measurement at a time on the device, for the whole process; it knows how many runs are waiting."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._held = False
-        self._waiting = 0
-
-    def locked(self) -> bool:
-        """True while some run holds the device."""
-        with self._cond:
-            return self._held
-
-    @property
-    def waiting(self) -> int:
-        """Runs queued for the device right now."""
-        with self._cond:
-            return self._waiting
-
-    def acquire(self, on_wait: Callable[[], None] | None = None) -> float:
-        """Take the device and return the seconds waited; on_wait is called once if another run holds it."""
-        with self._cond:
-            if not self._held:
-                self._held = True
-                return 0.0
-            self._waiting += 1
-            self._cond.notify_all()
-        start = time.perf_counter()
-        try:
-            if on_wait:
-                on_wait()  # outside the condition: it may draw UI
-            with self._cond:
-                self._cond.wait_for(lambda: not self._held)
-                self._held = True
-        finally:
-            with self._cond:
-                self._waiting -= 1
-        return time.perf_counter() - start
-
-    def release(self) -> None:
-        with self._cond:
-            self._held = False
-            self._cond.notify_all()
-
-    @contextmanager
-    def hold(self, on_wait: Callable[[], None] | None = None) -> Iterator[float]:
-        """with DEVICE.hold(on_wait) as waited: ... (waited: seconds spent queued)."""
-        waited = self.acquire(on_wait)
-        try:
-            yield waited
-        finally:
-            self.release()
-
-    def wait_for_waiters(self, count: int = 1, timeout: float | None = None) -> bool:
-        """Block until at least count runs are queued (a holder that wants to hand over); False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._waiting >= count, timeout)
-
-
-DEVICE = DeviceLock()

@@ -1,4 +1,5 @@
-"""Figures of measured kernel timings: time over G with MACs on a second axis, and the roofline."""
+"""Figures of measured kernel timings: time over G with MACs on a second axis, the roofline, and a paper's
+experiment replayed here. A row marked unstable is drawn as a hollow grey point, never as a solid one."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,14 +12,30 @@ from .roofline import Peaks
 SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star", "cross", "hexagon"]
 
 
+def _unstable_trace(xs: list, ys: list, rows: list[dict], name: str = "unstable (spread over 10%)",
+                    **kwargs) -> go.Scatter:
+    """The unstable rows' points, hollow and grey, each with its reason on hover."""
+    return go.Scatter(x=xs, y=ys, mode="markers", name=name,
+                      marker=dict(color="#999", size=12, symbol="circle-open", line=dict(width=2)),
+                      hovertext=[r["note"] for r in rows], hovertemplate="%{hovertext}<extra>unstable</extra>",
+                      **kwargs)
+
+
 def groups_figure(rows: list[dict]) -> go.Figure:
-    """Median time (with IQR bars) of the native grouped conv at every G, and its MACs on a second axis."""
+    """Median time (with IQR bars) of the native grouped conv at every G, and its MACs on a second axis;
+    the line joins the stable points only."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     gs = [r["G"] for r in rows]
-    fig.add_trace(go.Scatter(x=gs, y=[r["median_ms"] for r in rows], name="measured time (median)",
-                             mode="lines+markers", marker=dict(color=PALETTE[0], size=9),
-                             error_y=dict(type="data", array=[r["iqr_ms"] / 2 for r in rows], visible=True),
+    solid = [r for r in rows if not r["unstable"]]
+    fig.add_trace(go.Scatter(x=[r["G"] for r in solid], y=[r["median_ms"] for r in solid],
+                             name="measured time (median)", mode="lines+markers",
+                             marker=dict(color=PALETTE[0], size=9),
+                             error_y=dict(type="data", array=[r["iqr_ms"] / 2 for r in solid], visible=True),
                              hovertemplate="G=%{x}: %{y:.4f} ms<extra></extra>"), secondary_y=False)
+    shaky = [r for r in rows if r["unstable"]]
+    if shaky:
+        fig.add_trace(_unstable_trace([r["G"] for r in shaky], [r["median_ms"] for r in shaky], shaky),
+                      secondary_y=False)
     fig.add_trace(go.Scatter(x=gs, y=[r["macs"] for r in rows], name="MACs (cost model)", mode="lines+markers",
                              marker=dict(color=PALETTE[1], size=8, symbol="diamond"), line=dict(dash="dot"),
                              hovertemplate="G=%{x}: %{y:,} MACs<extra></extra>"), secondary_y=True)
@@ -42,6 +59,10 @@ def roofline_figure(rows: list[dict], peaks: list[Peaks]) -> go.Figure:
                                  name=f"roof: {p.source}", line=dict(color="#666", dash="solid" if i == 0 else "dash"),
                                  hovertemplate="%{x:.2f} FLOP/B → %{y:,.0f} GFLOP/s<extra></extra>"))
     for i, r in enumerate(rows):
+        if r["unstable"]:
+            fig.add_trace(_unstable_trace([r["intensity"]], [r["gflops"]], [r],
+                                          name=f"{r['case']} (G={r['G']}), unstable"))
+            continue
         fig.add_trace(go.Scatter(x=[r["intensity"]], y=[r["gflops"]], mode="markers", name=f"{r['case']} (G={r['G']})",
                                  marker=dict(size=12, color=PALETTE[i % len(PALETTE)],
                                              symbol=SYMBOLS[i % len(SYMBOLS)], line=dict(width=1, color="#333")),
@@ -52,4 +73,32 @@ def roofline_figure(rows: list[dict], peaks: list[Peaks]) -> go.Figure:
     fig.update_xaxes(type="log", title="arithmetic intensity (FLOP / byte, cost model's minimum bytes)")
     fig.update_yaxes(type="log", title="GFLOP/s (cost model's FLOPs / measured time)")
     fig.update_layout(legend=dict(orientation="v", x=1.02, y=1, font=dict(size=10)))
+    return fig
+
+
+def replication_figure(result) -> go.Figure:
+    """A paper's experiment: relative speed per row here, beside the paper's GPU and ARM series (first row = 1)."""
+    rows = result.rows
+    labels = [r["setting"] for r in rows]
+    fig = go.Figure()
+    for key, name, colour, symbol in (("paper_gpu", "paper: GPU (GTX 1080Ti)", PALETTE[1], "diamond"),
+                                      ("paper_arm", "paper: ARM (Snapdragon 810)", PALETTE[2], "square")):
+        fig.add_trace(go.Scatter(x=labels, y=[r[key] for r in rows], name=name, mode="lines+markers",
+                                 line=dict(color=colour, dash="dot"), marker=dict(color=colour, symbol=symbol, size=9),
+                                 hovertemplate="%{x}: %{y:.2f}×<extra>" + name + "</extra>"))
+    solid = [r for r in rows if not r["unstable"]]
+    fig.add_trace(go.Scatter(x=[r["setting"] for r in solid], y=[r["relative_speed"] for r in solid],
+                             name="this machine", mode="lines+markers", line=dict(color=PALETTE[0], width=3),
+                             marker=dict(color=PALETTE[0], size=11),
+                             hovertemplate="%{x}: %{y:.2f}× here<extra></extra>"))
+    shaky = [r for r in rows if r["unstable"]]
+    if shaky:
+        fig.add_trace(_unstable_trace([r["setting"] for r in shaky], [r["relative_speed"] for r in shaky], shaky))
+    axis = "groups g (c chosen so FLOPs stay fixed)" if result.name == "shufflenet-g2" else \
+        "c1:c2 (widths chosen so FLOPs stay fixed)"
+    base_layout(fig, f"{result.title}<br><sup>speed relative to the first row, batch {result.config.batch}; "
+                     "equal FLOPs in every row</sup>", height=420)
+    fig.update_xaxes(title=axis, type="category")
+    fig.update_yaxes(title="relative speed (first row = 1)", rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig

@@ -1,38 +1,35 @@
-"""One timing run, as the page and the CLI start it: its budget checked first, then measured under the device lock.
+"""One timing run, as the page and the CLI start it: its budget checked first, then measured under the device lock,
+in this process (the CLI) or in the timing worker process (the app, so that nothing of the server competes).
 
 Kinds of run: "layer" (every case of the layer), "groups" (the native grouped conv at every valid G) and
-"batch" (the native grouped conv over batch sizes, stopping before the first batch over the budgets).
+"batch" (the native grouped conv over batch sizes, stopping before the batch that would break the budgets).
 """
 from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import GConvError
 from ..spec import ConvSpec
-from .cases import check_budget, sweep_batch, sweep_groups, time_layer
-from .harness import DEVICE, TimingConfig, environment, peaks_for, resolve_device
+from .cases import check_budget, group_items, layer_items, sweep_batch, sweep_groups, time_layer
+from .harness import DEVICE, TimingConfig, environment, measurement_settings, peaks_for, resolve_device
 from .roofline import Peaks
 
 RUNS = {"layer": "Time this layer", "groups": "Sweep every G", "batch": "Sweep batch size"}
 Progress = Callable[[float, str], None]
-PeaksSource = Callable[[str, str, "int | None"], list[Peaks]]
 
 
 def check_run(kind: str, spec: ConvSpec, config: TimingConfig) -> None:
-    """Refuse a run over budget before anything is allocated (BudgetError), by what the run times.
-
-    groups: the dense layer (G=1) is the sweep's heaviest point; batch: only batch 1 must fit, since the
-    sweep stops by itself before the first batch that does not; layer: every case at the config's batch.
-    """
+    """Refuse a run over budget before anything is allocated (BudgetError), for the cases it times together."""
     if kind == "groups":
-        check_budget(spec.dense(), config, ("grouped",))
-    elif kind == "batch":
-        check_budget(spec, replace(config, batch=1), ("grouped",))
+        check_budget(group_items(spec, config))
+    elif kind == "batch":  # the sweep stops by itself before the first batch that does not fit
+        check_budget(layer_items(spec, replace(config, batch=1), ("grouped",)))
     elif kind == "layer":
-        check_budget(spec, config)
+        check_budget(layer_items(spec, config))
     else:
         raise GConvError(f"unknown timing run {str(kind)[:32]!r}; valid: {', '.join(RUNS)}")
 
@@ -47,7 +44,12 @@ class TimingRun:
     rows: list[dict]
     environment: dict
     peaks: list[Peaks]
-    waited: float = 0.0  # seconds queued behind another run
+    waited: float = 0.0  # seconds queued behind another job
+
+    @property
+    def unstable(self) -> list[dict]:
+        """The rows whose spread stayed above the noise threshold."""
+        return [r for r in self.rows if r["unstable"]]
 
     def as_dict(self) -> dict:
         """Plain JSON-able values: the CLI's --json and the page's download."""
@@ -64,15 +66,33 @@ class TimingRun:
         return buf.getvalue()
 
 
-def run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progress | None = None,
-        on_wait: Callable[[], None] | None = None, peaks: PeaksSource = peaks_for) -> TimingRun:
-    """Check the budget, wait for the device, measure the peaks (peaks may be a memo of peaks_for), then time."""
+def measure_run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progress | None = None,
+                peaks: list[Peaks] | None = None) -> TimingRun:
+    """Measure a run in this process (no lock: the caller holds the device). Peaks are measured unless given."""
     device = resolve_device(config.device)
     check_run(kind, spec, config)
     sweep = {"layer": time_layer, "groups": sweep_groups, "batch": sweep_batch}[kind]
-    with DEVICE.hold(on_wait) as waited:
-        if progress:
-            progress(0.0, "measuring peak FLOP/s and bandwidth…")
-        measured = peaks(device, config.dtype, config.threads)
-        rows = sweep(spec, config, peaks=measured[0], progress=progress)
-    return TimingRun(kind, spec, config, rows, environment(config), measured, waited)
+    with measurement_settings(config, device) as used:
+        if peaks is None:
+            if progress:
+                progress(0.0, "measuring peak FLOP/s and bandwidth…")
+            peaks = peaks_for(device, config.dtype, config.threads)
+        rows = sweep(spec, config, peaks=peaks[0], progress=progress, used=used)
+        env = environment(config, used)
+    return TimingRun(kind, spec, config, rows, {**env, "process": f"pid {os.getpid()}"}, peaks)
+
+
+def run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progress | None = None,
+        on_wait: Callable[[], None] | None = None, peaks: list[Peaks] | None = None,
+        isolated: bool = False) -> TimingRun:
+    """Check the budget, wait for the device, then measure: in the timing worker process when isolated (the app),
+    else here (the CLI, a process of its own already)."""
+    check_run(kind, spec, config)
+    with DEVICE.hold(on_wait, what="a timing run") as waited:
+        if isolated:
+            from .worker import WORKER
+
+            result = WORKER.call("measure_run", kind, spec, config, progress=progress, peaks=peaks)
+        else:
+            result = measure_run(kind, spec, config, progress=progress, peaks=peaks)
+    return replace(result, waited=waited)
