@@ -1,0 +1,50 @@
+"""Helpers for driving the app through Streamlit's AppTest: deep-link runs, figure JSON, metrics, oracles."""
+import base64
+import json
+
+import numpy as np
+import torch.nn as nn
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from gconv import ConvSpec
+
+APP = str(ROOT / "app.py")
+PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py", "pages/timing.py"]
+
+
+def run_app(page: str = "pages/home.py", **params) -> AppTest:
+    """A fresh session whose first run is page with these query params (a deep link).
+
+    Before the first run AppTest names a page by its file name, which is each page's url_path here.
+    """
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({k: str(v) for k, v in params.items()})
+    if page != "pages/home.py":
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A plotly JSON array: a plain list, or plotly's typed-array form {dtype, bdata (base64), shape}."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = [int(s) for s in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(value)
+
+
+def torch_params(spec: ConvSpec) -> int:
+    """Oracle: nn.Conv2d's own parameter count."""
+    layer = nn.Conv2d(spec.C, spec.N, spec.K, groups=spec.G, bias=spec.bias, device="meta")
+    return sum(p.numel() for p in layer.parameters())
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))

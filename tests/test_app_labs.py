@@ -1,0 +1,207 @@
+"""The labs through AppTest: the GDC vs GAP lab, the Timings page (worker, device lock, replication), the model
+inspector, and errors that are bugs surfacing as bugs."""
+import numpy as np
+import pytest
+
+from apptest import array, charts, metric, run_app
+from gconv import ConvSpec, valid_groups
+
+
+def test_gdc_lab_short_training():
+    at = run_app("pages/gdc.py", dataset="synthetic", epochs=1, width=8, map=6, seed=3)
+    assert any("Train both heads" in i.value for i in at.info)
+    at.button(key="gdc_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "GDC test accuracy").endswith("%") and metric(at, "GAP test accuracy").endswith("%")
+    curves, maps, samples = charts(at)
+    assert [t["name"] for t in curves["data"][:2]] == ["GDC test", "GDC train"]
+    heatmaps = [t for t in maps["data"] if t["type"] == "heatmap"]
+    assert len(heatmaps) == 4 and array(heatmaps[2]["z"]).max() == pytest.approx(1 / 36)  # GAP: 1/(M·M)
+    assert maps["layout"]["coloraxis"]["cmid"] == 0  # one shared scale
+    demo = at.table[-1].value
+    assert "does not run" in demo.to_string()
+    at.slider(key="wp_epoch").set_value(0).run()  # replay the start: uniform weights
+    heat = [t for t in charts(at)[1]["data"] if t["type"] == "heatmap"]
+    assert np.allclose(array(heat[1]["z"]), 1 / 36)
+
+
+def test_gdc_lab_rejects_bad_link_values():
+    at = run_app("pages/gdc.py", dataset="imagenet", map="7", epochs="9999", width="3")
+    text = " ".join(w.value for w in at.warning)
+    assert "dataset='imagenet' ignored" in text and "epochs='9999' ignored" in text
+    assert at.selectbox(key="wp_map").value == 12
+
+
+def test_gdc_replay_slider_follows_fewer_epochs():
+    at = run_app("pages/gdc.py", epochs=2, width=4, map=6, seed=7)
+    at.button(key="gdc_train").click().run()
+    assert at.slider(key="wp_epoch").value == 2
+    at.number_input(key="wp_epochs").set_value(1).run()
+    at.button(key="gdc_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="wp_epoch").value == 1
+
+
+TIMING = dict(C=16, N=32, G=4, K=3, H=12, W=12, padding=1, runtime="0.05", tbatch=2)
+
+
+def test_timing_page_runs_on_press_only():
+    at = run_app("pages/timing.py", **TIMING)
+    assert any("only when you press" in i.value for i in at.info) and not at.get("plotly_chart")
+    at.button(key="time_layer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[0].value
+    assert list(table["case"])[:2] == ["grouped conv (native, groups=G)", "same layer dense (G=1)"]
+    assert (table["median ms"].str.replace(",", "").astype(float) > 0).all()
+    assert any("torch:" in c.value and "threads:" in c.value for c in at.caption)  # environment printed
+    assert at.get("download_button") and any("benchmark.Timer" in c.value for c in at.code)
+    at.button(key="time_groups").click().run()
+    groups_chart = charts(at)[0]
+    drawn = [g for t in groups_chart["data"] if t["name"] in ("measured time (median)", "unstable (spread over 10%)")
+             for g in array(t["x"]).tolist()]
+    assert sorted(drawn) == valid_groups(16, 32)  # every G once: solid when it settled, hollow when not
+
+
+def test_timing_page_waits_for_the_device():
+    import threading
+
+    from gconv.timing import DEVICE
+    at = run_app("pages/timing.py", **TIMING)
+    held = threading.Event()
+
+    def holder():
+        with DEVICE.hold():
+            held.set()
+            DEVICE.wait_for_waiters(1, timeout=120)  # hand over once the page's run queues behind this one
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(60)
+    at.button(key="time_layer").click().run()
+    t.join()
+    assert any("Waited" in i.value and "another job on the device" in i.value for i in at.info)
+    assert at.table and not DEVICE.locked()
+
+
+def test_timing_page_refuses_over_budget():
+    at = run_app("pages/timing.py", C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1, tbatch=64)
+    at.button(key="time_layer").click().run()
+    assert not at.exception
+    assert any("Not timed" in e.value and "budget" in e.value for e in at.error)
+
+
+def test_inspector_opens_a_layer_in_the_layer_views():
+    at = run_app("pages/inspect.py", model="alexnet", layer=1)
+    assert not at.exception and metric(at, "parameters") == "60,965,224"  # Caffe bvlc_alexnet's count
+    links = {el.proto.label: el.proto for el in at.get("page_link")}
+    # AlexNet conv2 as the Caffe prototxt defines it: 96→256, 5×5, pad 2, group 2, with a bias
+    conv2 = "C=96&N=256&G=2&K=5&H=27&W=27&stride=1&padding=2&dilation=1&bias=true"
+    assert links["Open in Connectivity"].page == "connectivity" and links["Open in Connectivity"].query_string == conv2
+    assert links["Open in Cost"].query_string == conv2
+    # What the link does: the connectivity page opened with conv2's fields in the URL.
+    at.query_params.clear()
+    at.query_params.update({"C": "96", "N": "256", "G": "2", "K": "5", "H": "27", "W": "27", "padding": "2"})
+    at.switch_page("pages/connectivity.py").run()
+    assert not at.exception
+    assert at.session_state["spec"] == ConvSpec(C=96, N=256, G=2, K=5, H=27, W=27, padding=2)
+
+
+def _onnx_bytes():
+    import io
+    import warnings
+
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 8, 3, groups=4))
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.eval(), (torch.zeros(1, 3, 16, 16),), buf, dynamo=False)
+    return buf.getvalue()
+
+
+def test_inspector_upload_valid_and_hostile_files():
+    at = run_app("pages/inspect.py", source="onnx")
+    assert any("torch.onnx.export" in i.value for i in at.info)
+    at.get("file_uploader")[0].set_value(("tiny.onnx", _onnx_bytes(), "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "conv + linear layers") == "2"
+    assert any("(grouped, G=4)" in o for o in at.selectbox(key="wp_layer").options)
+    for name, data in (("junk.onnx", bytes(range(256)) * 50), ("model.onnx", b"PK\x03\x04" + b"\0" * 64),
+                       ("empty.onnx", b"")):
+        at.get("file_uploader")[0].set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception
+        assert any(name in e.value for e in at.error), name
+
+
+@pytest.mark.parametrize("model", ["alexnet", "mobilenet_v1", "resnext50_32x4d", "mobilefacenet"])
+def test_inspector_zoo_pages(model):
+    at = run_app("pages/inspect.py", model=model)
+    assert not at.exception
+    kinds, layers = charts(at)
+    assert kinds["layout"]["title"]["text"].startswith(model)
+    from gconv.inspector.hooks import inspect_zoo
+    assert len(at.selectbox(key="wp_layer").options) == len(inspect_zoo(model).layers)
+
+
+def test_a_bug_in_a_timing_run_surfaces_and_is_not_called_a_budget(monkeypatch):
+    # Only GConvError is a message; a job that fails in the timing worker is a bug and must show as an exception.
+    from gconv.timing.worker import WORKER, WorkerError
+
+    def broken(*args, **kwargs):
+        raise WorkerError("a kernel failed")
+
+    monkeypatch.setattr(WORKER, "call", broken)
+    at = run_app("pages/timing.py", **TIMING)
+    at.button(key="time_layer").click().run()
+    assert at.exception and "a kernel failed" in at.exception[0].value
+    assert not any("Not timed" in e.value for e in at.error)
+    from gconv.timing import DEVICE
+    assert not DEVICE.locked()  # the device is handed back even so
+
+
+def test_a_bug_in_the_onnx_reader_surfaces(monkeypatch):
+    import gconv.inspector.onnx_reader as reader
+
+    def broken(*args, **kwargs):
+        raise KeyError("a reader bug")
+
+    monkeypatch.setattr(reader, "read_onnx", broken)
+    at = run_app("pages/inspect.py", source="onnx")
+    at.get("file_uploader")[0].set_value(("tiny.onnx", b"\x08\x07" + b"x" * 100, "application/octet-stream")).run()
+    assert at.exception and "a reader bug" in at.exception[0].value
+
+
+def test_gdc_training_takes_turns_with_timings():
+    # A training in one session must not run while another session measures: it queues for the device.
+    import threading
+
+    from gconv.machine import DEVICE
+    at = run_app("pages/gdc.py", epochs=1, width=4, map=6, seed=21)
+    held, queued = threading.Event(), []
+
+    def timing_run():
+        with DEVICE.hold(what="a timing run"):
+            held.set()
+            queued.append(DEVICE.wait_for_waiters(1, timeout=120))
+
+    t = threading.Thread(target=timing_run)
+    t.start()
+    assert held.wait(60)
+    at.button(key="gdc_train").click().run()
+    t.join()
+    assert not at.exception and queued == [True] and metric(at, "GDC test accuracy").endswith("%")
+
+
+def test_replication_runs_on_the_page():
+    at = run_app("pages/timing.py", **TIMING, experiment="shufflenet-g2")
+    assert any("Press **Replicate**" in i.value for i in at.info)
+    at.button(key="replicate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[-1].value
+    assert list(table["row"]) == ["g=1", "g=2", "g=4", "g=8"]
+    assert list(table["paper GPU"]) == ["1.00×", "0.70×", "0.42×", "0.26×"]  # 2451, 1725, 1026, 634 batches/s
+    fig = charts(at)[-1]
+    assert {t["name"] for t in fig["data"]} >= {"this machine", "paper: GPU (GTX 1080Ti)", "paper: ARM (Snapdragon 810)"}
+    assert any("the paper had 0.26× on GPU and 0.70× on ARM" in m.value for m in at.markdown)
+    assert any("does not state the batch size" in c.value for c in at.caption)
