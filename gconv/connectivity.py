@@ -8,14 +8,25 @@ import numpy as np
 from .spec import ConvSpec, SpecError
 
 
+def channel_groups(C: int, G: int) -> np.ndarray:
+    """Group index of each of C channels split into G contiguous groups: channel c is in group c // (C/G).
+
+    >>> channel_groups(6, 3).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    if G < 1 or C % G:
+        raise SpecError(f"G={G} must divide C={C} to split the channels into groups")
+    return np.arange(C) // (C // G)
+
+
 def input_groups(spec: ConvSpec) -> np.ndarray:
     """Group index of every input channel, shape (C,): channel c is in group c // (C/G)."""
-    return np.arange(spec.C) // spec.in_per_group
+    return channel_groups(spec.C, spec.G)
 
 
 def output_groups(spec: ConvSpec) -> np.ndarray:
     """Group index of every output channel (kernel), shape (N,): kernel n is in group n // (N/G)."""
-    return np.arange(spec.N) // spec.out_per_group
+    return channel_groups(spec.N, spec.G)
 
 
 def mask(spec: ConvSpec) -> np.ndarray:

@@ -3,7 +3,8 @@ import streamlit as st
 
 from gconv import ConvSpec, connectivity, cost
 from gconv.parse import FIELDS
-from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure
+from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure, shuffle_figure
+from gconv.spec import Kind
 from pages.shared import router, ui
 from pages.shared.bounds import live_spec
 
@@ -81,6 +82,11 @@ def stack_section(spec: ConvSpec) -> None:
              f"(rows: last-layer outputs, columns: first-layer inputs)<br><sup>"
              f"{connectivity.fraction_reached(reach):.1%} of (output, input) pairs connected</sup>")
     right.plotly_chart(reachability_figure(reach, title), key="reach_chart", config={"displayModeBar": False})
+    if shuffle and spec.kind is Kind.GROUPED and spec.out_per_group > 1:
+        right.plotly_chart(shuffle_figure(spec.N, spec.G), key="shuffle_chart", config={"displayModeBar": False})
+    elif shuffle:
+        right.caption(f"With G={spec.G} and {spec.out_per_group} channel(s) per group the shuffle leaves every "
+                      "channel where it is: there is nothing to mix.")
 
 
 def equivalence_section(spec: ConvSpec) -> None:

@@ -63,10 +63,11 @@ def test_nonsense_link_explains_each_problem():
     at = run_app("pages/cost.py", C="abc", G="3", K="9", H="5", W="5", padding="0", ops="MOPS")
     text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
     assert "C='abc' is not a whole number" in text
-    assert "G=3 must divide C=64 and N=64; valid G: 1, 2, 4, 8, 16, 32, 64" in text
+    # C='abc' keeps the app's default layer's C=8 (and N=8): the common divisors of 8 and 8 are 1, 2, 4, 8
+    assert "G=3 must divide C=8 and N=8; valid G: 1, 2, 4, 8" in text
     assert "padding ≥ 2" in text and "showing K=5" in text
     assert "ops='MOPS' ignored: valid: MAC, FLOP" in text
-    assert at.session_state["spec"] == ConvSpec(C=64, N=64, G=4, K=5, H=5, W=5, padding=0)
+    assert at.session_state["spec"] == ConvSpec(C=8, N=8, G=4, K=5, H=5, W=5, padding=0)
 
 
 def test_link_restores_state_and_is_written_back():
@@ -150,6 +151,7 @@ def test_connectivity_figures_against_group_rule():
     assert at.number_input(key="wp_n").value == 5
     at.toggle(key="wp_shuffle").set_value(True).run()
     reach = charts(at)[2]
+    assert charts(at)[3]["layout"]["title"]["text"].startswith("Channel shuffle of 12 channels in G=4 groups")
     # One shuffle of 4 groups of 3: each layer-2 group draws from 3 of the 4 layer-1 groups (ShuffleNet Fig. 1c)
     assert array(reach["data"][0]["z"]).mean() == pytest.approx(3 / 4)
     at.slider(key="wp_layers").set_value(3).run()
@@ -205,3 +207,14 @@ def test_dependent_ranges_follow_other_controls():
     at = run_app("pages/connectivity.py", C=16, N=16, G=4, K=3, H=8, W=8, n=15)
     at.number_input(key="w_N").set_value(8).run()  # n=15 no longer exists: it moves to the last kernel
     assert not at.exception and at.number_input(key="wp_n").value == 7
+
+
+def test_the_first_view_draws_every_edge():
+    # A first visit (no link): a layer small enough that the diagram draws each edge, not group bands.
+    at = run_app("pages/connectivity.py")
+    spec = at.session_state["spec"]
+    assert spec.C <= 16 and spec.N <= 16 and 1 < spec.G < spec.C  # a grouped layer, to see groups at once
+    bip = charts(at)[0]
+    assert "every edge drawn" in bip["layout"]["title"]["text"]
+    edges = [t for t in bip["data"] if (t.get("name") or "").startswith("group")]
+    assert sum(np.isfinite(array(t["y"]).astype(float)).sum() // 2 for t in edges) == spec.N * spec.C // spec.G

@@ -109,3 +109,21 @@ def test_large_mask_shape_and_count(G):
     spec = ConvSpec(C=4096, N=4096, G=G, K=1, H=1, W=1)
     m = cx.mask(spec)
     assert m.shape == (4096, 4096) and int(m.sum()) == 4096 * 4096 // G
+
+
+@pytest.mark.parametrize("C, G", [(6, 3), (12, 4), (240, 3), (8, 2)])
+def test_shuffle_figure_draws_torchs_channel_shuffle(C, G):
+    # Oracle: nn.ChannelShuffle moves channel values; each drawn line goes from the channel a value leaves to
+    # the channel it arrives at.
+    import torch
+
+    from gconv.plots.connectivity import shuffle_figure
+    moved = torch.nn.ChannelShuffle(G)(torch.arange(C, dtype=torch.float32).reshape(1, C, 1, 1)).flatten()
+    arrives = {}
+    for t in shuffle_figure(C, G).data:
+        if t.mode == "lines":
+            xs, ys = np.asarray(t.x, float).reshape(-1, 3), np.asarray(t.y, float).reshape(-1, 3)
+            for (x0, x1, _), (y0, y1, _) in zip(xs, ys):
+                assert (x0, x1) == (0.0, 1.0)
+                arrives[round(y1 * C - 0.5)] = round(y0 * C - 0.5)
+    assert arrives == {i: int(moved[i]) for i in range(C)}

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..connectivity import edges, group_inputs, group_of, input_groups, inputs_of, mask, output_groups
+from ..connectivity import channel_groups, edges, group_inputs, group_of, input_groups, inputs_of, mask, \
+    output_groups, shuffle_permutation
 from ..cost import kernel_sparsity
 from ..spec import ConvSpec
 from .style import ZERO, base_layout, group_colour, rgba
@@ -230,3 +231,35 @@ def mask_figure(spec: ConvSpec) -> go.Figure:
 def reachability_figure(reach: np.ndarray, title: str) -> go.Figure:
     """Which inputs of the first layer reach each output of the last layer."""
     return _matrix_figure(reach, title, group_colour(2), None, "last-layer output", "first-layer input")
+
+
+def shuffle_figure(C: int, G: int) -> go.Figure:
+    """ShuffleNet's channel shuffle between two grouped layers as a permutation diagram: channel perm[i] of the
+    layer before becomes channel i of the layer after (reshape (G, C/G) → transpose → flatten); each line has
+    the colour of the group it leaves, so every group of the next layer is seen to draw from every group."""
+    perm, groups = shuffle_permutation(C, G), channel_groups(C, G)
+    before = (np.arange(C) + 0.5) / C
+    src_group = groups[perm]
+    fig = go.Figure()
+    for colour, idx in _by_colour(src_group).items():
+        xs, ys = _segments(0.0, before[perm[idx]], 1.0, before[idx])
+        gs = sorted(set(src_group[idx].tolist()))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.5), hoverinfo="skip",
+                                 name=f"from group {gs[0]}" if len(gs) == 1 else "from groups " + ", ".join(
+                                     map(str, gs[:4])) + ("…" if len(gs) > 4 else ""), showlegend=G <= 7))
+    for x in (0.0, 1.0):  # both sides: channel c sits in group c // (C/G)
+        fig.add_trace(go.Scatter(x=np.full(C, x), y=before, mode="markers", showlegend=False,
+                                 marker=dict(size=8 if C <= 64 else 4, color=[group_colour(int(g)) for g in groups]),
+                                 hovertemplate=[f"channel {c} · group {g}<extra></extra>" for c, g in
+                                                zip(range(C), groups)]))
+    if C <= 32:
+        _labels(fig, -0.06, before, [f"{c}" for c in range(C)], size=10)
+        _labels(fig, 1.06, before, [f"{c}" for c in range(C)], size=10)
+    _labels(fig, [0.0, 1.0], [-0.06] * 2, ["<b>layer 1 outputs</b>", "<b>layer 2 inputs</b>"], size=12)
+    base_layout(fig, f"Channel shuffle of {C} channels in G={G} groups<br><sup>reshape ({G}, {C // G}) → transpose "
+                     f"→ flatten: channel i of layer 2 is channel perm[i] of layer 1</sup>",
+                height=int(min(700, max(320, 14 * C))))
+    fig.update_xaxes(visible=False, range=[-0.2, 1.2], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[1.02, -0.1], fixedrange=True)
+    fig.update_layout(legend=dict(orientation="h", y=-0.02), dragmode=False)
+    return fig

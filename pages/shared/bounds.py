@@ -17,7 +17,9 @@ LIMITS: dict[str, tuple[int, int]] = {
     "C": (1, 4096), "N": (1, 4096), "G": (1, 4096), "K": (1, 256),
     "H": (1, 1024), "W": (1, 1024), "stride": (1, 16), "padding": (0, 128), "dilation": (1, 16),
 }
-DEFAULT_SPEC = ConvSpec(C=64, N=64, G=1, K=3, H=56, W=56, padding=1)
+# The first layer a student sees: small enough that every edge, label and number is drawn (presets keep the
+# papers' real sizes).
+DEFAULT_SPEC = ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
 
 
 @dataclass
