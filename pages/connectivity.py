@@ -34,7 +34,7 @@ def _on_click() -> None:
     ui.set_page_value("clicks", ui.page_value("clicks", 0) + 1)
 
 
-def kernel_section(spec: ConvSpec) -> None:
+def kernel_section(spec: ConvSpec) -> int:
     st.subheader("a. Inputs → kernels → outputs")
     left, right = st.columns([1, 3])
     kernels = range(spec.N)
@@ -51,6 +51,7 @@ def kernel_section(spec: ConvSpec) -> None:
     with right:
         st.plotly_chart(bipartite(spec, selected=n), key=_chart_key(), on_select=_on_click,
                         selection_mode="points", config={"displayModeBar": False})
+    return n
 
 
 def mask_section(spec: ConvSpec) -> None:
@@ -75,8 +76,9 @@ def stack_section(spec: ConvSpec) -> None:
     mixed = connectivity.reachability(stack, shuffle=True)
     left.metric("inputs each output sees, no shuffle", f"{connectivity.fraction_reached(plain):.1%}")
     left.metric("inputs each output sees, with shuffle", f"{connectivity.fraction_reached(mixed):.1%}")
-    left.caption(f"Layer 1 is the sidebar layer; layers 2–{layers} are 1×1 convs {spec.N}→{spec.N} with the same "
-                 f"G={spec.G}. Without a shuffle, information never crosses groups.")
+    rest = f"layers 2–{layers} are 1×1 convs" if layers > 2 else "layer 2 is a 1×1 conv"
+    left.caption(f"Layer 1 is the sidebar layer; {rest} {spec.N}→{spec.N} with the same G={spec.G}. Without a "
+                 "shuffle, information never crosses groups.")
     reach = mixed if shuffle else plain
     title = (f"Reachability through {layers} layers, {'with' if shuffle else 'without'} channel shuffle "
              f"(rows: last-layer outputs, columns: first-layer inputs)<br><sup>"
@@ -114,16 +116,64 @@ def equivalence_section(spec: ConvSpec) -> None:
         f"{max(r['split'], r['dense']):.1e}." if ok else "The three ways disagree: please report this layer.")
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
+def torch_cell(fields: tuple, n: int, i: int, j: int) -> float:
+    """torch's F.conv2d on the numbers view's values, at y[n, i, j] (the check the view's sum must pass)."""
+    import torch  # loads here, after the charts are on screen
+
+    from gconv.equivalence import native_conv
+    from gconv.terms import sample_values
+
+    spec = ConvSpec(**dict(fields))
+    x, w, b = sample_values(spec)
+    y = native_conv(torch.from_numpy(x)[None], torch.from_numpy(w), None if b is None else torch.from_numpy(b), spec)
+    return float(y[0, n, i, j])
+
+
+def numbers_section(spec: ConvSpec, n: int) -> None:
+    from gconv.plots.numbers import MAX_CHANNELS, MAX_SIZE, numbers_figure, small_enough
+    from gconv.terms import cell_terms, sample_values
+
+    st.subheader("e. The numbers of one output cell")
+    if not small_enough(spec):
+        st.caption(f"Shown for layers of at most {MAX_CHANNELS} input channels and {MAX_SIZE}×{MAX_SIZE} maps, where "
+                   "every number fits on screen: try the default layer (C=N=8, G=2, H=W=6).")
+        return
+    rows, cols = (range(size) for size in spec.out_hw)
+    left, right = st.columns([1, 3])
+    i = ui.bound_widget(left.number_input, "output row i", "i", 0, ui.int_in(0, 1023), fit=lambda v: min(v, rows[-1]),
+                        min_value=0, max_value=rows[-1], step=1)
+    j = ui.bound_widget(left.number_input, "output column j", "j", 0, ui.int_in(0, 1023),
+                        fit=lambda v: min(v, cols[-1]), min_value=0, max_value=cols[-1], step=1)
+    x, w, b = sample_values(spec)
+    cell = cell_terms(spec, x, w, b, n, i, j)
+    by_channel = {}
+    for t in cell.terms:
+        by_channel.setdefault(t.c, []).append(t)
+    left.markdown(f"Output channel **n={n}** (from section a) at **({i}, {j})**: "
+                  f"{len(cell.terms)} multiply-adds, only over its own group.")
+    reference = torch_cell(tuple((k, getattr(spec, k)) for k in FIELDS), n, i, j)
+    (left.success if reference == cell.total else left.error)(
+        f"Σ = **{cell.total:g}**; torch's F.conv2d gives y[{n}, {i}, {j}] = **{reference:g}**.")
+    right.plotly_chart(numbers_figure(spec, x, w, cell), key="numbers_chart", config={"displayModeBar": False})
+    lines = [f"- input {c}: " + " + ".join(f"{t.x:g}·{t.w:g}" for t in terms) + f" = **{sum(t.product for t in terms):g}**"
+             for c, terms in by_channel.items()]
+    if spec.bias:
+        lines.append(f"- bias: **{cell.bias:g}**")
+    right.markdown("\n".join(lines))
+
+
 def render() -> None:
     spec = ui.current_spec()
     st.title("Connectivity")
     st.markdown(f"**{spec.kind_label}**: {spec.C} input channels in **G={spec.G}** groups of "
                 f"{spec.in_per_group}; each of the {spec.N} kernels is {'×'.join(map(str, spec.weight_shape[1:]))} "
                 "and reads only its own group.")
-    kernel_section(spec)
+    n = kernel_section(spec)
     mask_section(spec)
     stack_section(spec)
     equivalence_section(spec)
+    numbers_section(spec, n)
 
 
 router.page(render)

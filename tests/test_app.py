@@ -121,7 +121,7 @@ def test_invalid_widget_combination_shows_message_and_page_still_renders():
     errors = " ".join(e.value for e in at.error)
     assert "the output would be empty" in errors and "showing K=8" in errors
     assert at.session_state["spec"].K == 8
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4  # bipartite, mask, reachability, numbers (C=8, H=W=8)
 
 
 def test_rectangular_kernel_controls():
@@ -139,7 +139,7 @@ def test_rectangular_kernel_controls():
 
 def test_connectivity_figures_against_group_rule():
     at = run_app("pages/connectivity.py", C=8, N=12, G=4, K=3, H=6, W=6, n=5)
-    bip, mask, reach = charts(at)
+    bip, mask, reach = charts(at)[:3]  # then the numbers view of this small layer
     names = [t.get("name") for t in bip["data"]]
     assert [f"group {g}" for g in range(4)] == [n for n in names if n and n.startswith("group ")]
     assert "kernel 5 reads inputs 2–3" in names  # n=5 is in group 5 // (12/4) = 1: inputs 2, 3
@@ -218,3 +218,22 @@ def test_the_first_view_draws_every_edge():
     assert "every edge drawn" in bip["layout"]["title"]["text"]
     edges = [t for t in bip["data"] if (t.get("name") or "").startswith("group")]
     assert sum(np.isfinite(array(t["y"]).astype(float)).sum() // 2 for t in edges) == spec.N * spec.C // spec.G
+
+
+def test_numbers_view_adds_up_to_torch():
+    import torch
+    import torch.nn.functional as F
+
+    from gconv.terms import sample_values
+    at = run_app("pages/connectivity.py", C=4, N=8, G=2, K=3, H=6, W=6, padding=2, dilation=2, n=5, i=1, j=4)
+    spec = at.session_state["spec"]
+    x, w, _ = sample_values(spec)
+    y = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), padding=2, dilation=2, groups=2)[0, 5, 1, 4]
+    said = " ".join(s.value for s in at.success)
+    assert f"Σ = **{float(y):g}**; torch's F.conv2d gives y[5, 1, 4] = **{float(y):g}**" in said  # oracle: torch
+    products = next(m.value for m in at.markdown if m.value.startswith("- input 2:"))
+    assert products.count("·") == 2 * 9  # kernel 5 is in group 1: inputs 2 and 3, 3×3 taps each
+    fig = charts(at)[-1]
+    assert "y[5, 1, 4] reads 2 channel(s) × 3×3 taps" in fig["layout"]["title"]["text"]
+    at = run_app("pages/connectivity.py", C=64, N=64, G=4, K=3, H=8, W=8, padding=1)
+    assert any("Shown for layers of at most 8 input channels" in c.value for c in at.caption)

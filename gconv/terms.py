@@ -1,0 +1,87 @@
+"""One output cell of a conv, term by term: the multiply-adds that make y[n, i, j], over kernel n's group only.
+
+For small layers the numbers view shows them all; the sum is the value torch computes at that cell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .connectivity import inputs_of
+from .errors import SpecError
+from .spec import ConvSpec, Pair
+
+
+@dataclass(frozen=True)
+class Term:
+    """One multiply-add: input channel c at position `at` (None where the tap falls on padding) times a weight."""
+
+    c: int  # input channel, in kernel n's group
+    tap: Pair  # (row, column) in the kernel
+    at: Pair | None  # (row, column) of the input read; None: a padded cell, whose value is 0
+    x: float
+    w: float
+
+    @property
+    def product(self) -> float:
+        return self.x * self.w
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Output y[n, i, j] as its terms and bias."""
+
+    n: int
+    i: int
+    j: int
+    terms: tuple[Term, ...]
+    bias: float
+
+    @property
+    def total(self) -> float:
+        """Σ x·w over the terms, plus the bias: the conv's output at this cell."""
+        return float(sum(t.product for t in self.terms) + self.bias)
+
+
+def sample_values(spec: ConvSpec, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Small whole numbers a student can add up: inputs (C, H, W) in 0..4, weights (N, C/G, Kh, Kw) in −2..2,
+    bias (N,) in −2..2 when the layer has one. float32, so torch computes them exactly."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, spec.in_shape).astype(np.float32)
+    w = rng.integers(-2, 3, spec.weight_shape).astype(np.float32)
+    b = rng.integers(-2, 3, spec.N).astype(np.float32) if spec.bias else None
+    return x, w, b
+
+
+def receptive_field(spec: ConvSpec, i: int, j: int) -> list[tuple[Pair, Pair, bool]]:
+    """(tap, input position, inside) for every kernel tap of output (i, j): position = out·stride − padding +
+    tap·dilation; inside is False where it falls on the padding around the input."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = spec.kernel_size, spec.stride_hw, spec.padding_hw, spec.dilation_hw
+    out = []
+    for a in range(kh):
+        for b in range(kw):
+            r, s = i * sh - ph + a * dh, j * sw - pw + b * dw
+            out.append(((a, b), (r, s), 0 <= r < spec.H and 0 <= s < spec.W))
+    return out
+
+
+def cell_terms(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, n: int, i: int,
+               j: int) -> Cell:
+    """Every multiply-add of output y[n, i, j]: kernel n's C/G channels × its Kh·Kw taps.
+
+    >>> s = ConvSpec(C=2, N=2, G=2, K=1, H=1, W=1)
+    >>> cell = cell_terms(s, np.array([[[3.0]], [[5.0]]]), np.array([[[[2.0]]], [[[-1.0]]]]), None, 1, 0, 0)
+    >>> [(t.c, t.x, t.w) for t in cell.terms], cell.total
+    ([(1, 5.0, -1.0)], -5.0)
+    """
+    Ho, Wo = spec.out_hw
+    if not (0 <= i < Ho and 0 <= j < Wo):
+        raise SpecError(f"output cell ({i}, {j}) is outside the {Ho}×{Wo} output; valid: rows 0 to {Ho - 1}, "
+                        f"columns 0 to {Wo - 1}")
+    reads, field = inputs_of(spec, n), receptive_field(spec, i, j)
+    group_start = reads.start  # weight[n] holds only its group's channels, from here on
+    terms = tuple(Term(c, tap, at if inside else None, float(x[c, at[0], at[1]]) if inside else 0.0,
+                       float(weight[n, c - group_start, tap[0], tap[1]]))
+                  for c in reads for tap, at, inside in field)
+    return Cell(n, i, j, terms, float(bias[n]) if bias is not None else 0.0)
