@@ -35,15 +35,15 @@ def free_port() -> int:
 
 
 class Server:
-    """A fresh `streamlit run app.py` on loopback."""
+    """A fresh `streamlit run app.py` (or another script) on loopback."""
 
-    def __init__(self, *extra: str, log_dir: Path | None = None):
+    def __init__(self, *extra: str, log_dir: Path | None = None, script: Path = ROOT / "app.py"):
         self.port = free_port()
         if log_dir is not None:
             log_dir.mkdir(exist_ok=True)
         self.log = open(log_dir / f"server-{self.port}.log", "w") if log_dir else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 90

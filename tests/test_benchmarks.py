@@ -33,7 +33,7 @@ def test_benchmark_quick_mode(script, pattern):
 
 def test_every_benchmark_has_a_quick_mode_and_a_test():
     scripts = {p.name for p in (ROOT / "benchmarks").glob("*.py")} - {"browser.py"}
-    assert scripts == {q[0] for q in QUICK} | {"load.py", "timing_page_vs_cli.py"}
+    assert scripts == {q[0] for q in QUICK} | {"load.py", "timing_page_vs_cli.py", "first_visit.py"}
     for name in scripts:
         assert "--quick" in (ROOT / "benchmarks" / name).read_text(), name
     assert "from test" not in (ROOT / "benchmarks" / "load.py").read_text()  # benchmarks never import tests
@@ -58,3 +58,13 @@ def test_timing_page_vs_cli_quick_mode():
     for label in ("Time this layer", "Sweep every G", "Sweep batch size"):
         assert f"{label} (page" in out.stdout
     assert re.search(r"\d+ rows: page/CLI from [\d.]+ to [\d.]+", out.stdout), out.stdout[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_first_visit_quick_mode():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "first_visit.py"), "--quick"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    for name in ("bare one-chart page", "connectivity", "cost", "home"):
+        assert re.search(rf"{name} +[\d.]+ s +\([\d.]+× the bare page\)", out.stdout), out.stdout
