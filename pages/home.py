@@ -32,17 +32,18 @@ STEPS = [
 ]
 
 PAGES = [
-    ("🔀 Connectivity", "which inputs each output reads: the bipartite diagram (click a kernel), the N×C weight "
-     "mask, stacked layers with and without channel shuffle, and a live check that native, split and masked "
-     "dense convs agree."),
-    ("🧮 Cost", "params, MACs or FLOPs, bytes and arithmetic intensity, the formulas with this layer's numbers, "
+    ("Connectivity", "which inputs each output reads: the bipartite diagram (click a kernel), the N×C weight "
+     "mask, stacked layers with and without channel shuffle (drawn as the permutation it is), a live check that "
+     "native, split and masked dense convs agree, and for small layers every multiply-add of one output cell."),
+    ("Cost", "params, MACs or FLOPs, bytes and arithmetic intensity, the formulas with this layer's numbers, "
      "every valid G on one chart, and depthwise separable vs standard; CSV download."),
-    ("🎯 GDC vs GAP lab", "train a GDC head and a GAP head side by side on aligned faces, digits or a synthetic "
+    ("GDC vs GAP lab", "train a GDC head and a GAP head side by side on aligned faces, digits or a synthetic "
      "\"where, not what\" task, replay how the GDC's weights move away from the uniform 1/(H·W), and see "
      "why a GDC fixes the input size."),
-    ("⏱️ Timings", "the layer's real torch kernels on this machine: grouped vs dense vs split vs depthwise vs GDC vs "
-     "GAP, sweeps over G and batch, and the roofline that explains why fewer FLOPs is not proportionally faster."),
-    ("🔎 Model inspector", "AlexNet, MobileNets, ShuffleNet V2, ResNeXt, Xception, MobileFaceNet or your own ONNX "
+    ("Timings", "the layer's real torch kernels on this machine: grouped vs dense vs split vs depthwise vs GDC vs "
+     "GAP, sweeps over G and batch, the roofline that explains why fewer FLOPs is not proportionally faster, and "
+     "ShuffleNet V2's guideline experiments replayed beside the paper's figures."),
+    ("Model inspector", "AlexNet, MobileNets, ShuffleNet V2, ResNeXt, Xception, MobileFaceNet or your own ONNX "
      "file, layer by layer, with diagnostics and a click through to any layer's connectivity and cost."),
 ]
 
@@ -61,8 +62,9 @@ def render() -> None:
                 # The query string goes with the switch: one written after it would be dropped by the browser.
                 st.switch_page(target, query_params=to_text(preset.spec))
     st.markdown("### What each page shows")
+    icons = {title: icon for _, title, icon, _ in router.PAGES}  # material icons: they render without emoji fonts
     for name, text in PAGES:
-        st.markdown(f"- **{name}**: {text}")
+        st.markdown(f"- {icons[name]} **{name}**: {text}")
 
 
 router.page(render)

@@ -237,3 +237,11 @@ def test_numbers_view_adds_up_to_torch():
     assert "y[5, 1, 4] reads 2 channel(s) × 3×3 taps" in fig["layout"]["title"]["text"]
     at = run_app("pages/connectivity.py", C=64, N=64, G=4, K=3, H=8, W=8, padding=1)
     assert any("Shown for layers of at most 8 input channels" in c.value for c in at.caption)
+
+
+def test_home_lists_the_pages_with_icons_that_need_no_emoji_font():
+    # Debian's chromium has no colour-emoji font: emoji render as empty boxes there, material icons do not.
+    at = run_app()
+    listed = [m.value for m in at.markdown if m.value.startswith("- :material/")]
+    assert len(listed) == 5
+    assert not any(ord(ch) >= 0x1F000 or 0x2300 <= ord(ch) <= 0x23FF for m in listed for ch in m)
