@@ -197,3 +197,18 @@ def test_replicate_cli_json():
     d = json.loads(r.stdout)
     assert [(row["c1"], row["c2"]) for row in d["rows"]] == [(128, 128), (90, 180), (52, 312), (37, 444)]
     assert d["paper"]["arm"]["values"] == [76.2, 72.9, 69.1, 57.6]
+
+
+def test_a_replication_with_an_unstable_row_draws_it_hollow():
+    # A row that stayed noisy (here made so by hand) is drawn apart, with its reason, never on the solid line.
+    from dataclasses import replace
+
+    r = measure_replication("shufflenet-g2", TimingConfig(device="cpu", batch=1, min_run_time=0.01, warmup=1,
+                                                          threads=1, quiet=False))
+    rows = [dict(row, unstable=row["g"] == 4, note="IQR/median 30% after 15 blocks" if row["g"] == 4 else "")
+            for row in r.rows]
+    fig = replication_figure(replace(r, rows=rows)).to_plotly_json()
+    solid = next(t for t in fig["data"] if t["name"] == "this machine")
+    hollow = next(t for t in fig["data"] if t["name"].startswith("unstable"))
+    assert list(solid["x"]) == ["g=1", "g=2", "g=8"] and list(hollow["x"]) == ["g=4"]
+    assert "30%" in hollow["hovertext"][0] and "note" in r.rows[0]

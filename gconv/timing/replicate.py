@@ -120,7 +120,7 @@ def measure_replication(name: str, config: TimingConfig, progress: Callable[[flo
                                                                                  "c2": row.widths[1]}
         rows.append({"setting": row.label, **key, "flops": config.batch * sum(cost.flops(s) for s in specs),
                      "mac": cost.memory_access_cost(specs[0]), "median_ms": t.median * 1e3, "spread": t.spread,
-                     "unstable": t.unstable, "relative_speed": first / t.median,
+                     "unstable": t.unstable, "note": t.note, "relative_speed": first / t.median,
                      "paper_gpu": row.gpu / paper[0].gpu, "paper_arm": row.arm / paper[0].arm,
                      "paper_widths_gpu": list(row.gpu_widths), "paper_widths_arm": list(row.arm_widths)})
     return Replication(name, title, config, rows, {**env, "process": f"pid {os.getpid()}"}, findings(rows))
