@@ -231,7 +231,8 @@ def test_timing_deep_link_fresh_server(browser, server):
     assert len(cells) == 6  # G = 1, 2, 4, 8, 16, 32
     for cell in cells:
         spread = int(re.match(r"(\d+)%", cell).group(1))
-        assert ("unstable" in cell) == (spread > 10), cell
+        if spread != 10:  # "10%" is rounded: it can be either side of the threshold
+            assert ("unstable" in cell) == (spread > 10), cell
     no_exception(page)
     page.screenshot(path=SHOTS / "timing.png", full_page=True)
     set_number(page, "batch size", 2)  # move a control, run again: the table follows
