@@ -39,12 +39,8 @@ def run_training(config):
     waiting = st.empty()
     bar = st.progress(0.0, text="training both heads…")
 
-    def on_wait():
-        waiting.info(f"Waiting for {DEVICE.holder or 'another job'} to finish: trainings and timings take turns, "
-                     "so that no measurement shares the machine.", icon=":material/hourglass_empty:")
-
     def compute():
-        with DEVICE.hold(on_wait, what="a GDC training"):
+        with DEVICE.hold(ui.device_wait_note(waiting), what="a GDC training"):
             return train(config, progress=lambda f, t: bar.progress(f, text=t))
 
     result = trainings.get_or_compute(config, compute)

@@ -40,15 +40,6 @@ def settings():
                         threads=threads if device == "cpu" else None, min_run_time=run_time)
 
 
-def _waiting_note(slot):
-    """The on_wait callback: say who holds the device (a timing run, a training) while this run queues."""
-    from gconv.machine import DEVICE
-
-    return lambda: slot.info(f"Waiting for {DEVICE.holder or 'another job'} to finish ({DEVICE.waiting} queued): "
-                             "timings and trainings take turns, so that no measurement shares the machine.",
-                             icon=":material/hourglass_empty:")
-
-
 def run(kind: str, spec, config, slot):
     """One timing run in the timing worker process, its progress drawn in slot between rounds only."""
     from gconv.timing import run
@@ -56,7 +47,7 @@ def run(kind: str, spec, config, slot):
     key = (config.device, config.dtype, config.threads)
     bar = slot.progress(0.0, text="waiting for the device…")
     result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=text),
-                 on_wait=_waiting_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
+                 on_wait=ui.device_wait_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
     shared_memo("peaks").get_or_compute(key, lambda: result.peaks)
     return result
 
@@ -128,7 +119,7 @@ def replication_section(config) -> None:
         try:
             ui.set_page_value("replication", replicate(
                 name, replace(config, batch=batch, backward=False, cuda_graph=False),
-                progress=lambda f, text: bar.progress(min(f, 1.0), text=text), on_wait=_waiting_note(slot),
+                progress=lambda f, text: bar.progress(min(f, 1.0), text=text), on_wait=ui.device_wait_note(slot),
                 isolated=True))
         except GConvError as e:
             slot.error(f"Cannot replicate this here: {e}", icon=":material/block:")

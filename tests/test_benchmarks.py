@@ -22,13 +22,19 @@ QUICK = [
 ]
 
 
+def quick(script: str) -> str:
+    """Run benchmarks/script --quick; it must exit 0. Returns what it printed."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    return out.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("script, pattern", QUICK, ids=[q[0] for q in QUICK])
 def test_benchmark_quick_mode(script, pattern):
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert re.search(pattern, out.stdout), out.stdout[-2000:]
+    printed = quick(script)
+    assert re.search(pattern, printed), printed[-2000:]
 
 
 def test_every_benchmark_has_a_quick_mode_and_a_test():
@@ -42,29 +48,23 @@ def test_every_benchmark_has_a_quick_mode_and_a_test():
 @pytest.mark.slow
 @pytest.mark.browser
 def test_load_script_quick_mode():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load.py"), "--quick"], capture_output=True,
-                         text=True, cwd=ROOT, timeout=900)
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
-    assert "2 concurrent sessions" in out.stdout and "server still up: True" in out.stdout
-    assert re.search(r"errors: 0\b", out.stdout)
+    printed = quick("load.py")
+    assert "2 concurrent sessions" in printed and "server still up: True" in printed
+    assert re.search(r"errors: 0\b", printed)
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_timing_page_vs_cli_quick_mode():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timing_page_vs_cli.py"), "--quick"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    printed = quick("timing_page_vs_cli.py")
     for label in ("Time this layer", "Sweep every G", "Sweep batch size"):
-        assert f"{label} (page" in out.stdout
-    assert re.search(r"\d+ rows: page/CLI from [\d.]+ to [\d.]+", out.stdout), out.stdout[-2000:]
+        assert f"{label} (page" in printed
+    assert re.search(r"\d+ rows: page/CLI from [\d.]+ to [\d.]+", printed), printed[-2000:]
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_first_visit_quick_mode():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "first_visit.py"), "--quick"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    printed = quick("first_visit.py")
     for name in ("bare one-chart page", "connectivity", "cost", "home"):
-        assert re.search(rf"{name} +[\d.]+ s +\([\d.]+× the bare page\)", out.stdout), out.stdout
+        assert re.search(rf"{name} +[\d.]+ s +\([\d.]+× the bare page\)", printed), printed

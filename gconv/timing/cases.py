@@ -142,7 +142,8 @@ def check_budget(items: list[Timed]) -> None:
         raise BudgetError(problem)
 
 
-def _tensor(shape, config: TimingConfig, device: str, grad: bool) -> torch.Tensor:
+def random_tensor(shape, config: TimingConfig, device: str, grad: bool) -> torch.Tensor:
+    """Standard-normal values in the config's dtype and memory format on device, as every timed case reads."""
     t = torch.randn(*shape, device=device, dtype=DTYPES[config.dtype])
     if config.memory_format == "channels_last" and t.dim() == 4:
         t = t.contiguous(memory_format=torch.channels_last)
@@ -155,14 +156,14 @@ def make_step(case: Case, layer: ConvSpec, config: TimingConfig, device: str,
     B, grad = config.batch, config.backward
     C, H, W = layer.C, layer.H, layer.W
     if x is None:
-        x = _tensor((B, C, H, W), config, device, grad)
+        x = random_tensor((B, C, H, W), config, device, grad)
     # The computations are gconv.equivalence's, so what is timed is what the equivalence check verifies.
     if case.name in ("gdc_sum", "gap"):
-        w = _tensor((C, H, W), config, device, grad)
+        w = random_tensor((C, H, W), config, device, grad)
         fwd = (lambda: gdc_sum(x, w)) if case.name == "gdc_sum" else (lambda: gap(x))
     else:
         s = case.spec
-        w = _tensor(s.weight_shape, config, device, grad)  # 4-D, so channels_last applies to it too
+        w = random_tensor(s.weight_shape, config, device, grad)  # 4-D, so channels_last applies to it too
         if case.name == "gdc_conv":
             def fwd():
                 return gdc_conv(x, w.squeeze(1))
@@ -200,7 +201,7 @@ def time_items(items: list[Timed], config: TimingConfig, peaks: Peaks | None = N
     for i, t in enumerate(items):
         key = (t.config.batch, t.layer.C, t.layer.H, t.layer.W)
         if key not in inputs:
-            inputs[key] = _tensor(key, t.config, device, t.config.backward)
+            inputs[key] = random_tensor(key, t.config, device, t.config.backward)
         steps[i] = make_step(t.case, t.layer, t.config, device, x=inputs[key])
     if used is not None:
         timings = measure_cases(steps, config, device, progress, used)

@@ -65,15 +65,14 @@ def settle(cases: list[Hashable], block: Callable[[Hashable], float], rounds: in
         todo = noisy if done < max_rounds else []
     out = {}
     for case, times in samples.items():
-        median, iqr = stats(times[-rounds:])
-        spread = iqr / median if median > 0 else float("inf")
-        unstable = spread > threshold
-        note = (f"IQR/median {spread:.0%} after {len(times)} blocks (over {threshold:.0%}): another program or "
-                "the machine's clock varied during the measurement" if unstable else "")
-        out[case] = Stats(median, iqr, len(times), unstable, note)
+        settled = Stats(*stats(times[-rounds:]), blocks=len(times), unstable=False, note="")
+        if settled.spread > threshold:
+            settled = Stats(settled.median, settled.iqr, settled.blocks, True,
+                            f"IQR/median {settled.spread:.0%} after {len(times)} blocks (over {threshold:.0%}): "
+                            "another program or the machine's clock varied during the measurement")
+        out[case] = settled
     return out
 
 
 def _spread(times: list[float]) -> float:
-    median, iqr = stats(times)
-    return iqr / median if median > 0 else float("inf")
+    return Stats(*stats(times), blocks=len(times), unstable=False, note="").spread

@@ -18,7 +18,7 @@ from ..equivalence import native_conv
 from ..errors import GConvError
 from ..machine import DEVICE
 from ..spec import ConvSpec
-from .cases import DTYPES, _tensor
+from .cases import DTYPES, random_tensor
 from .harness import TimingConfig, environment, measure_cases, measurement_settings, resolve_device
 
 SIZE, DEPTH = 56, 10  # a 56×56 input through 10 layers (G2) or 10 blocks (G1), as in Sec. 2
@@ -99,7 +99,7 @@ def measure_replication(name: str, config: TimingConfig, progress: Callable[[flo
     steps = {}
     for row in paper:
         specs = layers(name, row)
-        x = _tensor((config.batch, specs[0].C, SIZE, SIZE), config, device, False)
+        x = random_tensor((config.batch, specs[0].C, SIZE, SIZE), config, device, False)
         weights = [torch.randn(*s.weight_shape, device=device, dtype=DTYPES[config.dtype]) for s in specs]
 
         def step(x=x, weights=weights, specs=specs):

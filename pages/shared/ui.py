@@ -205,6 +205,15 @@ def show_problems() -> None:
     ss[PROBLEMS] = []  # a link's problems are shown once
 
 
+def device_wait_note(slot) -> Callable[[], None]:
+    """An on_wait callback for gconv.machine.DEVICE: says in slot which job holds the device while this one queues."""
+    from gconv.machine import DEVICE
+
+    return lambda: slot.info(f"Waiting for {DEVICE.holder or 'another job'} to finish ({DEVICE.waiting} queued): "
+                             "timings and trainings take turns, so that no measurement shares the machine.",
+                             icon=":material/hourglass_empty:")
+
+
 def current_spec() -> ConvSpec:
     """The layer the sidebar describes (set by layer_controls in app.py)."""
     return _state().get(SPEC, DEFAULT_SPEC)
