@@ -54,16 +54,28 @@ def sample_values(spec: ConvSpec, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     return x, w, b
 
 
-def receptive_field(spec: ConvSpec, i: int, j: int) -> list[tuple[Pair, Pair, bool]]:
-    """(tap, input position, inside) for every kernel tap of output (i, j): position = out·stride − padding +
-    tap·dilation; inside is False where it falls on the padding around the input."""
+def receptive_fields(spec: ConvSpec, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+    """Input positions read by every output (a, b), a in rows, b in cols (row by row), for every kernel tap (row
+    by row): position = out·stride − padding + tap·dilation. Returns positions (P, Kh·Kw, 2) and inside (P, Kh·Kw),
+    False where a tap falls on the padding around the input.
+
+    >>> pos, inside = receptive_fields(ConvSpec(C=1, N=1, G=1, K=3, H=4, W=4, padding=1, dilation=2), [0], [1])
+    >>> pos[0, :3].tolist(), inside[0, :3].tolist()
+    ([[-1, 0], [-1, 2], [-1, 4]], [False, False, False])
+    """
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = spec.kernel_size, spec.stride_hw, spec.padding_hw, spec.dilation_hw
-    out = []
-    for a in range(kh):
-        for b in range(kw):
-            r, s = i * sh - ph + a * dh, j * sw - pw + b * dw
-            out.append(((a, b), (r, s), 0 <= r < spec.H and 0 <= s < spec.W))
-    return out
+    a, b = (m.ravel() for m in np.meshgrid(np.asarray(rows), np.asarray(cols), indexing="ij"))
+    ta, tb = (m.ravel() for m in np.meshgrid(np.arange(kh), np.arange(kw), indexing="ij"))
+    r = a[:, None] * sh - ph + ta[None] * dh
+    s = b[:, None] * sw - pw + tb[None] * dw
+    return np.stack([r, s], -1), (r >= 0) & (r < spec.H) & (s >= 0) & (s < spec.W)
+
+
+def receptive_field(spec: ConvSpec, i: int, j: int) -> list[tuple[Pair, Pair, bool]]:
+    """(tap, input position, inside) for every kernel tap of output (i, j), as in receptive_fields."""
+    pos, inside = receptive_fields(spec, [i], [j])
+    kw = spec.kernel_size[1]
+    return [((t // kw, t % kw), (int(p[0]), int(p[1])), bool(ok)) for t, (p, ok) in enumerate(zip(pos[0], inside[0]))]
 
 
 def cell_terms(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, n: int, i: int,

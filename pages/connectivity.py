@@ -55,7 +55,7 @@ def kernel_section(spec: ConvSpec) -> int:
 
 
 def mask_section(spec: ConvSpec) -> None:
-    st.subheader("b. The weight mask: structured sparsity")
+    st.subheader("c. The weight mask: structured sparsity")
     sparsity = cost.kernel_sparsity(spec)
     c1, c2, c3 = st.columns(3)
     c1.metric("nonzero weights per kernel (C/G×K×K)", f"{sparsity.nonzero:,}")
@@ -65,7 +65,7 @@ def mask_section(spec: ConvSpec) -> None:
 
 
 def stack_section(spec: ConvSpec) -> None:
-    st.subheader("c. Stacked layers and channel shuffle")
+    st.subheader("d. Stacked layers and channel shuffle")
     left, right = st.columns([1, 3])
     layers = ui.bound_widget(left.slider, "layers in the stack", "layers", 2, ui.int_in(2, 4), min_value=2,
                              max_value=4)
@@ -92,7 +92,7 @@ def stack_section(spec: ConvSpec) -> None:
 
 
 def equivalence_section(spec: ConvSpec) -> None:
-    st.subheader("d. Live check: three ways to compute this layer")
+    st.subheader("e. Live check: three ways to compute this layer")
     st.code(f"import torch.nn as nn\n{spec.torch_repr()}", language="python")
     live = live_spec(spec)
     if live is None:
@@ -130,28 +130,53 @@ def torch_cell(fields: tuple, n: int, i: int, j: int) -> float:
     return float(y[0, n, i, j])
 
 
-def numbers_section(spec: ConvSpec, n: int) -> None:
+def position_controls(spec: ConvSpec, where) -> tuple[int, int]:
+    """The output position (i, j) shared by the 3-D view and the numbers view."""
+    rows, cols = (range(size) for size in spec.out_hw)
+    i = ui.bound_widget(where.number_input, "output row i", "i", 0, ui.int_in(0, 1023), fit=lambda v: min(v, rows[-1]),
+                        min_value=0, max_value=rows[-1], step=1)
+    j = ui.bound_widget(where.number_input, "output column j", "j", 0, ui.int_in(0, 1023),
+                        fit=lambda v: min(v, cols[-1]), min_value=0, max_value=cols[-1], step=1)
+    return i, j
+
+
+def sliding_section(spec: ConvSpec, n: int) -> tuple[int, int]:
+    from gconv.plots.tensor3d import plan, tensor_figure
+
+    st.subheader("b. The kernel sliding over the input")
+    left, right = st.columns([1, 3])
+    i, j = position_controls(spec, left)
+    view = plan(spec, n, i, j)
+    left.markdown(f"Kernel **{n}** stands on the **{spec.in_per_group}** slice(s) of group "
+                  f"**{connectivity.group_of(spec, n)}** and nowhere else. Press **▶ play** to step it over the output, "
+                  "or drag the slider under the figure.")
+    left.caption("Move **G** in the sidebar: from G=1 (standard: the kernel spans every slice) through grouped to "
+                 "G=C (depthwise: one slice each), with nothing else changing.")
+    left_out = view.left_out()
+    if left_out:
+        left.caption("Drawn as a readable window; not drawn: " + "; ".join(left_out) + ".")
+    with right:
+        st.plotly_chart(tensor_figure(view, i, j), key="tensor_chart", config={"displayModeBar": False})
+    return i, j
+
+
+def numbers_section(spec: ConvSpec, n: int, i: int, j: int) -> None:
     from gconv.plots.numbers import MAX_CHANNELS, MAX_SIZE, numbers_figure, small_enough
     from gconv.terms import cell_terms, sample_values
 
-    st.subheader("e. The numbers of one output cell")
+    st.markdown(f"##### The numbers of y[{n}, {i}, {j}]")
     if not small_enough(spec):
         st.caption(f"Shown for layers of at most {MAX_CHANNELS} input channels and {MAX_SIZE}×{MAX_SIZE} maps, where "
                    "every number fits on screen: try the default layer (C=N=8, G=2, H=W=6).")
         return
-    rows, cols = (range(size) for size in spec.out_hw)
     left, right = st.columns([1, 3])
-    i = ui.bound_widget(left.number_input, "output row i", "i", 0, ui.int_in(0, 1023), fit=lambda v: min(v, rows[-1]),
-                        min_value=0, max_value=rows[-1], step=1)
-    j = ui.bound_widget(left.number_input, "output column j", "j", 0, ui.int_in(0, 1023),
-                        fit=lambda v: min(v, cols[-1]), min_value=0, max_value=cols[-1], step=1)
     x, w, b = sample_values(spec)
     cell = cell_terms(spec, x, w, b, n, i, j)
     by_channel = {}
     for t in cell.terms:
         by_channel.setdefault(t.c, []).append(t)
-    left.markdown(f"Output channel **n={n}** (from section a) at **({i}, {j})**: "
-                  f"{len(cell.terms)} multiply-adds, only over its own group.")
+    left.markdown(f"Output channel **n={n}** at **({i}, {j})**: {len(cell.terms)} multiply-adds, only over its own "
+                  "group.")
     reference = torch_cell(tuple((k, getattr(spec, k)) for k in FIELDS), n, i, j)
     (left.success if reference == cell.total else left.error)(
         f"Σ = **{cell.total:g}**; torch's F.conv2d gives y[{n}, {i}, {j}] = **{reference:g}**.")
@@ -170,10 +195,11 @@ def render() -> None:
                 f"{spec.in_per_group}; each of the {spec.N} kernels is {'×'.join(map(str, spec.weight_shape[1:]))} "
                 "and reads only its own group.")
     n = kernel_section(spec)
+    i, j = sliding_section(spec, n)
+    numbers_section(spec, n, i, j)
     mask_section(spec)
     stack_section(spec)
     equivalence_section(spec)
-    numbers_section(spec, n)
 
 
 router.page(render)

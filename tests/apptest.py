@@ -31,6 +31,11 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def chart(at: AppTest, key_start: str) -> dict:
+    """The figure of the chart whose widget key starts with key_start (the page's order may change)."""
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if (c.key or "").startswith(key_start))
+
+
 def array(value) -> np.ndarray:
     """A plotly JSON array: a plain list, or plotly's typed-array form {dtype, bdata (base64), shape}."""
     if isinstance(value, dict) and "bdata" in value:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from apptest import PAGES, array, charts, metric, run_app, torch_params
+from apptest import PAGES, array, chart, charts, metric, run_app, torch_params
 from gconv import ConvSpec, valid_groups
 from gconv.parse import to_text
 from gconv.presets import PRESETS
@@ -121,7 +121,8 @@ def test_invalid_widget_combination_shows_message_and_page_still_renders():
     errors = " ".join(e.value for e in at.error)
     assert "the output would be empty" in errors and "showing K=8" in errors
     assert at.session_state["spec"].K == 8
-    assert len(at.get("plotly_chart")) == 4  # bipartite, mask, reachability, numbers (C=8, H=W=8)
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["bipartite_chart_0", "tensor_chart", "numbers_chart", "mask_chart", "reach_chart"]  # C=8, H=W=8
 
 
 def test_rectangular_kernel_controls():
@@ -139,7 +140,7 @@ def test_rectangular_kernel_controls():
 
 def test_connectivity_figures_against_group_rule():
     at = run_app("pages/connectivity.py", C=8, N=12, G=4, K=3, H=6, W=6, n=5)
-    bip, mask, reach = charts(at)[:3]  # then the numbers view of this small layer
+    bip, mask, reach = chart(at, "bipartite"), chart(at, "mask"), chart(at, "reach")
     names = [t.get("name") for t in bip["data"]]
     assert [f"group {g}" for g in range(4)] == [n for n in names if n and n.startswith("group ")]
     assert "kernel 5 reads inputs 2–3" in names  # n=5 is in group 5 // (12/4) = 1: inputs 2, 3
@@ -150,12 +151,12 @@ def test_connectivity_figures_against_group_rule():
     assert array(reach["data"][0]["z"]).mean() == pytest.approx(1 / 4)  # no shuffle: 1/G
     assert at.number_input(key="wp_n").value == 5
     at.toggle(key="wp_shuffle").set_value(True).run()
-    reach = charts(at)[2]
-    assert charts(at)[3]["layout"]["title"]["text"].startswith("Channel shuffle of 12 channels in G=4 groups")
+    reach = chart(at, "reach")
+    assert chart(at, "shuffle")["layout"]["title"]["text"].startswith("Channel shuffle of 12 channels in G=4 groups")
     # One shuffle of 4 groups of 3: each layer-2 group draws from 3 of the 4 layer-1 groups (ShuffleNet Fig. 1c)
     assert array(reach["data"][0]["z"]).mean() == pytest.approx(3 / 4)
     at.slider(key="wp_layers").set_value(3).run()
-    assert array(charts(at)[2]["data"][0]["z"]).mean() == pytest.approx(1.0)  # a second shuffle mixes all
+    assert array(chart(at, "reach")["data"][0]["z"]).mean() == pytest.approx(1.0)  # a second shuffle mixes all
 
 
 def test_large_layers_aggregate():
@@ -233,7 +234,7 @@ def test_numbers_view_adds_up_to_torch():
     assert f"Σ = **{float(y):g}**; torch's F.conv2d gives y[5, 1, 4] = **{float(y):g}**" in said  # oracle: torch
     products = next(m.value for m in at.markdown if m.value.startswith("- input 2:"))
     assert products.count("·") == 2 * 9  # kernel 5 is in group 1: inputs 2 and 3, 3×3 taps each
-    fig = charts(at)[-1]
+    fig = chart(at, "numbers")
     assert "y[5, 1, 4] reads 2 channel(s) × 3×3 taps" in fig["layout"]["title"]["text"]
     at = run_app("pages/connectivity.py", C=64, N=64, G=4, K=3, H=8, W=8, padding=1)
     assert any("Shown for layers of at most 8 input channels" in c.value for c in at.caption)
@@ -245,3 +246,19 @@ def test_home_lists_the_pages_with_icons_that_need_no_emoji_font():
     listed = [m.value for m in at.markdown if m.value.startswith("- :material/")]
     assert len(listed) == 5
     assert not any(ord(ch) >= 0x1F000 or 0x2300 <= ord(ch) <= 0x23FF for m in listed for ch in m)
+
+
+def test_sliding_view_follows_kernel_position_and_g():
+    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=6, W=6, padding=1, n=5, i=2, j=3)
+    fig = chart(at, "tensor")
+    assert fig["frames"][0]["name"] == "2,3" and len(fig["frames"]) == 36  # every position of the 6×6 output
+    assert fig["layout"]["title"]["text"].startswith("Kernel 5 (4×3×3, group 1)")  # 5 // (8/2) = group 1
+    assert any(m.value == "##### The numbers of y[5, 2, 3]" for m in at.markdown)  # the numbers view follows
+    at.select_slider(key="w_G").set_value(8).run()  # to depthwise, from the sidebar
+    fig = chart(at, "tensor")
+    assert fig["layout"]["title"]["text"].startswith("Kernel 5 (1×3×3, group 5)")
+    assert fig["frames"][0]["name"] == "2,3"  # the position stays
+    at = run_app("pages/connectivity.py", C=64, N=64, G=8, K=3, H=32, W=32, padding=1, n=20, i=12, j=7)
+    said = " ".join(c.value for c in at.caption)
+    assert "not drawn: 16 of 64 input channels" in said and "100 of 1024 output positions" in said
+    assert chart(at, "tensor")["frames"][0]["name"] == "12,7"
