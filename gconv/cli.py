@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from . import cost, fmt
 from .errors import GConvError
@@ -34,11 +35,19 @@ def print_spec(report: dict) -> None:
 
 def gdc_report(args) -> dict:
     """Train the GDC and GAP heads on one dataset and report their test accuracies."""
+    import numpy as np
+
     from .gdc import GDCConfig, train
 
     config = GDCConfig(dataset=args.dataset, region=args.region, width=args.width, map_size=args.map_size,
                        epochs=args.epochs, seed=args.seed)
-    return train(config).summary()
+    result = train(config)
+    report = result.summary()
+    if args.save_weights:
+        # The home page's GDC picture is such a file: what this training learned, with how it was made.
+        report["relative_weights"] = np.round(result.relative_weights(), 4).tolist()
+        Path(args.save_weights).write_text(json.dumps(report) + "\n")
+    return report
 
 
 def print_gdc(report: dict) -> None:
@@ -174,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--map-size", type=int, default=None)
+    p.add_argument("--save-weights", metavar="FILE", default=None,
+                   help="also write the run and its learned GDC weights (relative to GAP's) as JSON")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=gdc_report, show=print_gdc)
 

@@ -1,9 +1,17 @@
-"""Home: the story from convolution to GDC in short steps, each with its preset."""
+"""Home: the story from convolution to GDC in seven pictures, each with its text and its preset."""
+import json
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 
 from gconv.parse import to_text
 from gconv.presets import PRESETS
 from pages.shared import router, ui
+
+# What the GDC lab's training learned on aligned faces; made by
+# `python -m gconv gdc --dataset faces-aligned --save-weights assets/gdc_faces_aligned.json` (a test retrains it).
+GDC_PICTURE = Path(__file__).resolve().parent.parent / "assets" / "gdc_faces_aligned.json"
 
 STEPS = [
     ("1. Convolution", "standard", "pages/connectivity.py",
@@ -32,7 +40,8 @@ STEPS = [
 ]
 
 PAGES = [
-    ("Connectivity", "which inputs each output reads: the bipartite diagram (click a kernel), the N×C weight "
+    ("Connectivity", "which inputs each output reads: the bipartite diagram (click a kernel), the kernel sliding "
+     "over the input in 3-D (press play), the N×C weight "
      "mask, stacked layers with and without channel shuffle (drawn as the permutation it is), a live check that "
      "native, split and masked dense convs agree, and for small layers every multiply-add of one output cell."),
     ("Cost", "params, MACs or FLOPs, bytes and arithmetic intensity, the formulas with this layer's numbers, "
@@ -48,19 +57,33 @@ PAGES = [
 ]
 
 
+@st.cache_resource(show_spinner=False)
+def pictures() -> dict:
+    """The seven figures: the same for every visitor, so built once per server."""
+    from gconv.plots.story import story_figures
+
+    run = json.loads(GDC_PICTURE.read_text())
+    caption = (f"Aligned face or halves swapped? GDC {run['gdc_test_acc']:.0%}, GAP {run['gap_test_acc']:.0%} "
+               "right")
+    return story_figures(np.array(run["relative_weights"]), caption)
+
+
 def render() -> None:
     st.title("gconv: group convolution, made visible")
     st.markdown("Pick a layer in the sidebar (or a preset) and every page follows it. The address bar always "
                 "holds the whole view, so a link reproduces it.")
+    figures = pictures()
     for title, key, target, text in STEPS:
         with st.container(border=True):
-            left, right = st.columns([3, 2], vertical_alignment="center")
+            left, right = st.columns([1, 1], vertical_alignment="center")
             left.markdown(f"#### {title}\n{text}")
             preset = PRESETS[key]
-            if right.button(f"Load: {preset.title}", key=f"story_{key}", on_click=ui.load_spec,
-                            args=(preset.spec,), width="stretch"):
+            if left.button(f"Load: {preset.title}", key=f"story_{key}", on_click=ui.load_spec,
+                           args=(preset.spec,)):
                 # The query string goes with the switch: one written after it would be dropped by the browser.
                 st.switch_page(target, query_params=to_text(preset.spec))
+            # A picture, not a tool: static, so seven of them stay light in the browser.
+            right.plotly_chart(figures[key], key=f"picture_{key}", config={"staticPlot": True})
     st.markdown("### What each page shows")
     icons = {title: icon for _, title, icon, _ in router.PAGES}  # material icons: they render without emoji fonts
     for name, text in PAGES:

@@ -1,4 +1,6 @@
 """The layer pages through AppTest: every page, every preset, edge inputs, URL state, figure contents."""
+import json
+
 import numpy as np
 import pytest
 
@@ -262,3 +264,14 @@ def test_sliding_view_follows_kernel_position_and_g():
     said = " ".join(c.value for c in at.caption)
     assert "not drawn: 16 of 64 input channels" in said and "100 of 1024 output positions" in said
     assert chart(at, "tensor")["frames"][0]["name"] == "12,7"
+
+
+def test_home_is_seven_pictures_beside_their_text():
+    at = run_app()
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["picture_standard", "picture_resnext", "picture_alexnet_conv2", "picture_shufflenet_1x1",
+                    "picture_mobilenet_dw", "picture_separable", "picture_mobilefacenet_gdc"]
+    assert all(json.loads(c.proto.config)["staticPlot"] for c in at.get("plotly_chart"))  # pictures, light
+    titles = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert len(titles) == 7 and titles[0].startswith("#### 1. Convolution") and "GDC vs GAP" in titles[-1]
+    assert "GDC 100%, GAP 50%" in chart(at, "picture_mobilefacenet_gdc")["layout"]["title"]["text"]

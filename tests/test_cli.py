@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch.nn as nn
 
@@ -59,6 +60,16 @@ def test_gdc_cli():
     assert r.returncode == 0 and "GDC test accuracy" in r.stdout and "wall time" in r.stdout
     r = run("gdc", "--dataset", "digits", "--map-size", "5")
     assert r.returncode == 2 and "valid: 2, 4, 8" in r.stderr
+
+
+def test_gdc_cli_saves_the_learned_weights(tmp_path):
+    # The home page's GDC picture is made this way: the map is the head's |weights| over their mean.
+    out = tmp_path / "w.json"
+    r = run("gdc", "--dataset", "synthetic", "--epochs", "1", "--save-weights", str(out))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    w = np.array(d["relative_weights"])
+    assert w.shape == (d["config"]["map_size"],) * 2 and w.mean() == pytest.approx(1, abs=1e-3) and (w >= 0).all()
 
 
 @pytest.mark.slow

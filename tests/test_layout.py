@@ -42,7 +42,7 @@ def test_layout():
 def test_core_is_flat_and_each_lab_is_a_subpackage():
     assert {p.stem for p in (ROOT / "gconv").glob("*.py")} == CORE
     assert {p.stem for p in (ROOT / "gconv" / "plots").glob("*.py")} == {"__init__", "style", "connectivity", "cost",
-                                                                     "numbers", "mesh3d", "tensor3d"}
+                                                                     "numbers", "mesh3d", "tensor3d", "story"}
     for lab, modules in LABS.items():
         assert {p.stem for p in (ROOT / "gconv" / lab).glob("*.py")} == {"__init__"} | modules, lab
     assert (ROOT / "gconv" / "inspector" / "zoo" / "__init__.py").exists()

@@ -77,6 +77,13 @@ class GDCResult:
         inside = (change * self.region).sum() / change.sum()
         return float(inside / self.region.mean())
 
+    def relative_weights(self) -> np.ndarray:
+        """(M, M) final |GDC weight|, averaged over channels, over its mean: GAP's pattern is 1 everywhere; above
+        1 the GDC weighs that position more than an average would. (The scale is left out: the linear layer
+        after the head can absorb any scale.)"""
+        w = np.abs(self.gdc_weights[-1]).mean(0)
+        return w / w.mean()
+
     def summary(self) -> dict:
         """Plain JSON-able figures of the run."""
         return {"config": asdict(self.config), "gdc_test_acc": self.gdc.test_acc[-1],

@@ -1,0 +1,86 @@
+"""The home page's seven pictures: one small live figure per story step, built by the same figure builders as the
+pages, on layers small enough to read at a glance.
+
+>>> figures = story_figures(np.ones((4, 4)))
+>>> list(figures)[:3], figures["separable"].layout.height
+(['standard', 'resnext', 'alexnet_conv2'], 230)
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..cost import separable_ratio
+from ..spec import ConvSpec
+from .connectivity import bipartite, mask_figure, shuffle_figure
+from .style import PALETTE, base_layout
+
+HEIGHT = 230
+# The layer each step draws (the Load buttons still load the papers' real layers).
+STANDARD = ConvSpec(C=4, N=4, G=1, K=3, H=6, W=6, padding=1)
+GROUPED = ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
+ALEXNET_LIKE = ConvSpec(C=8, N=8, G=2, K=5, H=6, W=6, padding=2)  # AlexNet conv2: 5×5, G=2 (one half per GPU)
+SHUFFLE = (9, 3)  # channels, groups: ShuffleNet's g=3
+DEPTHWISE = ConvSpec(C=6, N=6, G=6, K=3, H=6, W=6, padding=1)
+SEPARABLE_K = 3
+SEPARABLE_N = np.unique(np.geomspace(1, 1024, 64).astype(int))
+
+
+def _mini(fig: go.Figure, title: str) -> go.Figure:
+    """A picture: short title, no legend, no tick labels, small margins, fixed height."""
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=13)), height=HEIGHT,
+                      margin=dict(l=4, r=4, t=fig.layout.margin.t if fig.layout.margin.t == 60 else 34, b=4),
+                      showlegend=False)
+    return fig
+
+
+def separable_ratio_figure() -> go.Figure:
+    """Depthwise separable over standard MACs against N, for a 3×3 kernel: 1/N + 1/K², floored at 1/K²."""
+    ratio = [separable_ratio(int(n), SEPARABLE_K) for n in SEPARABLE_N]
+    fig = go.Figure(go.Scatter(x=SEPARABLE_N, y=ratio, mode="lines", line=dict(color=PALETTE[2], width=3),
+                               hovertemplate="N=%{x}: %{y:.3f}× the MACs<extra></extra>"))
+    floor = 1 / SEPARABLE_K ** 2
+    fig.add_hline(y=floor, line=dict(color=PALETTE[0], dash="dash"),
+                  annotation=dict(text=f"1/K² = 1/{SEPARABLE_K ** 2}", font=dict(size=11)))
+    base_layout(fig, "")
+    fig.update_xaxes(type="log", title=dict(text="output channels N", font=dict(size=11)))
+    fig.update_yaxes(range=[0, 1.05], title=dict(text="separable ÷ standard", font=dict(size=11)))
+    return _mini(fig, f"Separable ÷ standard MACs = 1/N + 1/{SEPARABLE_K ** 2} (K={SEPARABLE_K})")
+
+
+def gdc_vs_gap_figure(relative: np.ndarray, caption: str = "") -> go.Figure:
+    """GAP's weights (1/(H·W) everywhere) beside a GDC's learned |weights|, both over their mean."""
+    h, w = relative.shape
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.06,
+                        subplot_titles=[f"GAP: 1/{h * w} each", "GDC: learned"])
+    top = float(max(2.0, relative.max()))
+    for col, z in ((1, np.ones_like(relative)), (2, relative)):
+        fig.add_trace(go.Heatmap(z=z, zmin=0, zmax=top, colorscale="Viridis", showscale=col == 2, xgap=1, ygap=1,
+                                 colorbar=dict(thickness=8, len=0.9, title=dict(text="÷ mean", side="right")),
+                                 hovertemplate="row %{y}, column %{x}: %{z:.2f}× the mean<extra></extra>"),
+                      row=1, col=col)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
+    fig.update_yaxes(scaleanchor="x2", row=1, col=2)
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_annotations(font_size=11)
+    base_layout(fig, "")
+    fig.update_layout(margin=dict(t=60))
+    return _mini(fig, caption)
+
+
+def story_figures(gdc_relative: np.ndarray, gdc_caption: str = "") -> dict[str, go.Figure]:
+    """The seven pictures, keyed by the step's preset: standard, resnext, alexnet_conv2, shufflenet_1x1,
+    mobilenet_dw, separable, mobilefacenet_gdc. gdc_relative: a GDC's learned |weights| over their mean (M, M)."""
+    channels, groups = SHUFFLE
+    return {
+        "standard": _mini(bipartite(STANDARD), f"Standard: each of {STANDARD.N} kernels reads all {STANDARD.C} inputs"),
+        "resnext": _mini(bipartite(GROUPED), f"G={GROUPED.G}: each kernel reads its own {GROUPED.in_per_group}"),
+        "alexnet_conv2": _mini(mask_figure(ALEXNET_LIKE).update_xaxes(showticklabels=False, title=None)
+                               .update_yaxes(showticklabels=False, title=None),
+                               "Weight mask N×C: grey blocks are structural zeros"),
+        "shufflenet_1x1": _mini(shuffle_figure(channels, groups), f"Shuffle {channels} channels in G={groups} groups"),
+        "mobilenet_dw": _mini(bipartite(DEPTHWISE), f"Depthwise G=C={DEPTHWISE.C}: one input per kernel"),
+        "separable": separable_ratio_figure(),
+        "mobilefacenet_gdc": gdc_vs_gap_figure(gdc_relative, gdc_caption),
+    }
