@@ -2,7 +2,7 @@
 
 Run: python benchmarks/first_visit.py [--quick]   (--quick: one load per page, to check the script still works)
 Both servers are started and warmed first; then each load is a new browser context (no cached bundle, no
-session), measured from navigation to the first Plotly chart drawn (Home, which has no chart, to its story).
+session), measured from navigation to the first Plotly chart drawn.
 Prints the median of 5 per page and its ratio to the bare page, in one run (issue [animate] 6: goal ≤ 1.3×).
 """
 import argparse
@@ -23,7 +23,7 @@ st.title("A bare page")
 st.plotly_chart(go.Figure(go.Scatter(y=[1, 3, 2])))
 '''
 CHART = ".js-plotly-plot .main-svg"
-PAGES = [("connectivity", "/connectivity", CHART), ("cost", "/cost", CHART), ("home", "/", "text=1. Convolution")]
+PAGES = [("connectivity", "/connectivity", CHART), ("cost", "/cost", CHART), ("home", "/", CHART)]
 
 
 def load(browser, url: str, ready: str) -> float:

@@ -8,6 +8,8 @@ from gconv.spec import Kind
 from pages.shared import router, ui
 from pages.shared.bounds import live_spec
 
+VIEWS = {"groups": ":material/hub: Who reads what", "sliding": ":material/view_in_ar: The kernel sliding, in 3-D"}
+
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def equivalence(fields: tuple) -> dict:
@@ -34,12 +36,17 @@ def _on_click() -> None:
     ui.set_page_value("clicks", ui.page_value("clicks", 0) + 1)
 
 
+def kernel_control(spec: ConvSpec, where, label: str = "output channel n") -> int:
+    """Kernel n, shared by both views."""
+    last = spec.N - 1
+    return ui.bound_widget(where.number_input, label, "n", 0, ui.int_in(0, 4095), fit=lambda v: min(v, last),
+                           min_value=0, max_value=last, step=1)
+
+
 def kernel_section(spec: ConvSpec) -> int:
     st.subheader("a. Inputs → kernels → outputs")
     left, right = st.columns([1, 3])
-    kernels = range(spec.N)
-    n = ui.bound_widget(left.number_input, "output channel n (or click a kernel)", "n", 0, ui.int_in(0, 4095),
-                        fit=lambda v: min(v, kernels[-1]), min_value=0, max_value=kernels[-1], step=1)
+    n = kernel_control(spec, left, "output channel n (or click a kernel)")
     reads = connectivity.inputs_of(spec, n)
     left.metric("weight[n] shape", " × ".join(map(str, spec.weight_shape[1:])))
     span = f"channel **{reads.start}**" if len(reads) == 1 else f"channels **{reads.start}–{reads.stop - 1}**"
@@ -55,7 +62,7 @@ def kernel_section(spec: ConvSpec) -> int:
 
 
 def mask_section(spec: ConvSpec) -> None:
-    st.subheader("c. The weight mask: structured sparsity")
+    st.subheader("b. The weight mask: structured sparsity")
     sparsity = cost.kernel_sparsity(spec)
     c1, c2, c3 = st.columns(3)
     c1.metric("nonzero weights per kernel (C/G×K×K)", f"{sparsity.nonzero:,}")
@@ -65,7 +72,7 @@ def mask_section(spec: ConvSpec) -> None:
 
 
 def stack_section(spec: ConvSpec) -> None:
-    st.subheader("d. Stacked layers and channel shuffle")
+    st.subheader("c. Stacked layers and channel shuffle")
     left, right = st.columns([1, 3])
     layers = ui.bound_widget(left.slider, "layers in the stack", "layers", 2, ui.int_in(2, 4), min_value=2,
                              max_value=4)
@@ -92,8 +99,8 @@ def stack_section(spec: ConvSpec) -> None:
 
 
 def equivalence_section(spec: ConvSpec) -> None:
-    st.subheader("e. Live check: three ways to compute this layer")
-    st.code(f"import torch.nn as nn\n{spec.torch_repr()}", language="python")
+    st.subheader("d. Live check: three ways to compute this layer")
+    st.markdown(f"In torch: `{spec.torch_repr()}`")
     live = live_spec(spec)
     if live is None:
         st.info("This layer is too large to run three times live here (the masked dense conv alone would need "
@@ -104,7 +111,7 @@ def equivalence_section(spec: ConvSpec) -> None:
     if live != spec:
         st.caption(f"Run on a {live.H}×{live.W} crop of the input (same channels, groups and kernel) to keep it "
                    "interactive.")
-    st.table([
+    ui.table([
         {"way": "native F.conv2d(groups=G)", "max |difference| vs native": "0 (reference)"},
         {"way": f"G={spec.G} separate convs, concatenated", "max |difference| vs native": f"{r['split']:.2e}"},
         {"way": "one dense conv, block-diagonal zero-masked weight",
@@ -140,11 +147,12 @@ def position_controls(spec: ConvSpec, where) -> tuple[int, int]:
     return i, j
 
 
-def sliding_section(spec: ConvSpec, n: int) -> tuple[int, int]:
+def sliding_section(spec: ConvSpec) -> tuple[int, int, int]:
     from gconv.plots.tensor3d import plan, tensor_figure
 
-    st.subheader("b. The kernel sliding over the input")
+    st.subheader("The kernel sliding over the input")
     left, right = st.columns([1, 3])
+    n = kernel_control(spec, left)
     i, j = position_controls(spec, left)
     view = plan(spec, n, i, j)
     left.markdown(f"Kernel **{n}** stands on the **{spec.in_per_group}** slice(s) of group "
@@ -157,14 +165,14 @@ def sliding_section(spec: ConvSpec, n: int) -> tuple[int, int]:
         left.caption("Drawn as a readable window; not drawn: " + "; ".join(left_out) + ".")
     with right:
         st.plotly_chart(tensor_figure(view, i, j), key="tensor_chart", config={"displayModeBar": False})
-    return i, j
+    return n, i, j
 
 
 def numbers_section(spec: ConvSpec, n: int, i: int, j: int) -> None:
     from gconv.plots.numbers import MAX_CHANNELS, MAX_SIZE, numbers_figure, small_enough
     from gconv.terms import cell_terms, sample_values
 
-    st.markdown(f"##### The numbers of y[{n}, {i}, {j}]")
+    st.subheader(f"The numbers of y[{n}, {i}, {j}]")
     if not small_enough(spec):
         st.caption(f"Shown for layers of at most {MAX_CHANNELS} input channels and {MAX_SIZE}×{MAX_SIZE} maps, where "
                    "every number fits on screen: try the default layer (C=N=8, G=2, H=W=6).")
@@ -194,9 +202,15 @@ def render() -> None:
     st.markdown(f"**{spec.kind_label}**: {spec.C} input channels in **G={spec.G}** groups of "
                 f"{spec.in_per_group}; each of the {spec.N} kernels is {'×'.join(map(str, spec.weight_shape[1:]))} "
                 "and reads only its own group.")
-    n = kernel_section(spec)
-    i, j = sliding_section(spec, n)
-    numbers_section(spec, n, i, j)
+    # Two views, one at a time: the 3-D view's WebGL scene alone costs a first visit more than the rest of the
+    # page, so it is drawn when asked for (one click, and kept in the link).
+    view = ui.bound_widget(st.segmented_control, "view", "view", "groups", ui.one_of(list(VIEWS)),
+                           options=list(VIEWS), format_func=VIEWS.get, required=True, label_visibility="collapsed")
+    if view == "sliding":
+        n, i, j = sliding_section(spec)
+        numbers_section(spec, n, i, j)
+        return
+    kernel_section(spec)
     mask_section(spec)
     stack_section(spec)
     equivalence_section(spec)

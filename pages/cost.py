@@ -15,10 +15,11 @@ def render() -> None:
     c1, c2, c3 = st.columns(3)
     ops = ui.bound_widget(c1.segmented_control, "count operations as", "ops", "MAC", ui.one_of(list(cost.OPS_PER_MAC)),
                           options=list(cost.OPS_PER_MAC), format_func=cost.OPS_LABELS.get, required=True)
-    dtype = ui.bound_widget(c2.selectbox, "dtype", "dtype", "fp32", ui.one_of(DTYPES), options=DTYPES)
+    dtype = ui.bound_widget(c2.segmented_control, "dtype", "dtype", "fp32", ui.one_of(DTYPES), options=DTYPES,
+                            required=True)
     batch = ui.bound_widget(c3.number_input, "batch size", "batch", 1, ui.int_in(1, 4096), min_value=1,
                             max_value=4096, step=1)
-    ops = ops or "MAC"
+    ops, dtype = ops or "MAC", dtype or "fp32"
     count = cost.in_ops(cost.macs(spec), ops)
     m = st.columns(4)
     m[0].metric("params", f"{cost.params(spec):,}", help="weights + bias; no BatchNorm")
@@ -39,7 +40,7 @@ def render() -> None:
     st.caption(f"That is 1/G = 1/{spec.G} of the dense layer (G = 1): {cost.params(spec.dense()):,} params, "
                f"{cost.in_ops(cost.macs(spec.dense()), ops):,} {ops}s.")
 
-    st.table([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
+    ui.table([{"quantity": r.quantity, "formula": r.formula, "with this layer's numbers": r.substituted,
                "value": number(r.value), "unit": r.unit} for r in ledger.visible(rows, ops)])
     st.download_button("Download the table (CSV)", ledger.to_csv(rows), file_name="gconv-cost.csv",
                        mime="text/csv")
@@ -54,10 +55,10 @@ def render() -> None:
     left.markdown(
         f"A standard {k} conv {spec.C:,}→{spec.N:,} against a {k} depthwise conv ({spec.C:,} kernels "
         f"of 1×{k}) followed by a 1×1 pointwise conv {spec.C:,}→{spec.N:,}.")
-    left.table([
+    ui.table([
         {"layer": "standard", "params": f"{std_p:,}", f"{ops}s": f"{std_ops:,}"},
         {"layer": "depthwise + pointwise", "params": f"{sep_p:,}", f"{ops}s": f"{sep_ops:,}"},
-    ])
+    ], left)
     left.markdown(f"Ratio **{s.ratio:.4f}** = 1/N + 1/(Kh·Kw) = 1/{spec.N:,} + 1/{spec.kernel_area} "
                   f"= {cost.separable_ratio(spec.N, spec.kernel_size):.4f}, about {s.times_cheaper:,.1f}× cheaper.")
     right.plotly_chart(separable_figure(spec, ops), key="separable_chart", config={"displayModeBar": False})

@@ -124,7 +124,9 @@ def test_invalid_widget_combination_shows_message_and_page_still_renders():
     assert "the output would be empty" in errors and "showing K=8" in errors
     assert at.session_state["spec"].K == 8
     keys = [c.key for c in at.get("plotly_chart")]
-    assert keys == ["bipartite_chart_0", "tensor_chart", "numbers_chart", "mask_chart", "reach_chart"]  # C=8, H=W=8
+    assert keys == ["bipartite_chart_0", "mask_chart", "reach_chart"]  # the first view
+    at.segmented_control(key="wp_view").set_value("sliding").run()
+    assert [c.key for c in at.get("plotly_chart")] == ["tensor_chart", "numbers_chart"] and not at.exception
 
 
 def test_rectangular_kernel_controls():
@@ -170,7 +172,7 @@ def test_large_layers_aggregate():
 
 def test_equivalence_is_shown():
     at = run_app("pages/connectivity.py", C=8, N=8, G=4, K=3, H=6, W=6, padding=1)
-    assert any("nn.Conv2d(8, 8, kernel_size=3" in c.value for c in at.code)
+    assert any("`nn.Conv2d(8, 8, kernel_size=3" in m.value for m in at.markdown)
     assert any("agree" in s.value for s in at.success)
 
 
@@ -228,7 +230,8 @@ def test_numbers_view_adds_up_to_torch():
     import torch.nn.functional as F
 
     from gconv.terms import sample_values
-    at = run_app("pages/connectivity.py", C=4, N=8, G=2, K=3, H=6, W=6, padding=2, dilation=2, n=5, i=1, j=4)
+    at = run_app("pages/connectivity.py", C=4, N=8, G=2, K=3, H=6, W=6, padding=2, dilation=2, n=5, i=1, j=4,
+                 view="sliding")
     spec = at.session_state["spec"]
     x, w, _ = sample_values(spec)
     y = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), padding=2, dilation=2, groups=2)[0, 5, 1, 4]
@@ -238,7 +241,7 @@ def test_numbers_view_adds_up_to_torch():
     assert products.count("·") == 2 * 9  # kernel 5 is in group 1: inputs 2 and 3, 3×3 taps each
     fig = chart(at, "numbers")
     assert "y[5, 1, 4] reads 2 channel(s) × 3×3 taps" in fig["layout"]["title"]["text"]
-    at = run_app("pages/connectivity.py", C=64, N=64, G=4, K=3, H=8, W=8, padding=1)
+    at = run_app("pages/connectivity.py", C=64, N=64, G=4, K=3, H=8, W=8, padding=1, view="sliding")
     assert any("Shown for layers of at most 8 input channels" in c.value for c in at.caption)
 
 
@@ -251,16 +254,17 @@ def test_home_lists_the_pages_with_icons_that_need_no_emoji_font():
 
 
 def test_sliding_view_follows_kernel_position_and_g():
-    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=6, W=6, padding=1, n=5, i=2, j=3)
+    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=6, W=6, padding=1, n=5, i=2, j=3, view="sliding")
     fig = chart(at, "tensor")
     assert fig["frames"][0]["name"] == "2,3" and len(fig["frames"]) == 36  # every position of the 6×6 output
     assert fig["layout"]["title"]["text"].startswith("Kernel 5 (4×3×3, group 1)")  # 5 // (8/2) = group 1
-    assert any(m.value == "##### The numbers of y[5, 2, 3]" for m in at.markdown)  # the numbers view follows
+    assert any(h.value == "The numbers of y[5, 2, 3]" for h in at.subheader)  # the numbers view follows
     at.select_slider(key="w_G").set_value(8).run()  # to depthwise, from the sidebar
     fig = chart(at, "tensor")
     assert fig["layout"]["title"]["text"].startswith("Kernel 5 (1×3×3, group 5)")
     assert fig["frames"][0]["name"] == "2,3"  # the position stays
-    at = run_app("pages/connectivity.py", C=64, N=64, G=8, K=3, H=32, W=32, padding=1, n=20, i=12, j=7)
+    at = run_app("pages/connectivity.py", C=64, N=64, G=8, K=3, H=32, W=32, padding=1, n=20, i=12, j=7,
+                 view="sliding")
     said = " ".join(c.value for c in at.caption)
     assert "not drawn: 16 of 64 input channels" in said and "100 of 1024 output positions" in said
     assert chart(at, "tensor")["frames"][0]["name"] == "12,7"

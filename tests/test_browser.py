@@ -104,8 +104,8 @@ def test_connectivity_deep_link_fresh_server(browser, server):
     wait_for_chart_title(page, "16 inputs → 8 kernels of 8×3×3 in G=2 groups")
     wait_for_url(page, "C=16")
     # The share link reproduces this view (polled: the URL and the sidebar box arrive as separate deltas).
-    page.wait_for_function("want => [...document.querySelectorAll(\"[data-testid='stSidebar'] [data-testid='stCode']\")]"
-                           ".some(box => box.textContent.includes(want))",
+    page.wait_for_function("want => [...document.querySelectorAll(\"[data-testid='stSidebar'] a\")]"
+                           ".some(a => a.href.includes(want) && a.textContent.includes(want))",
                            arg=f"{server.url}/connectivity?C=16&N=8&G=2", timeout=30_000)
     no_exception(page)
     page.close()
@@ -127,10 +127,12 @@ def slider_text(page) -> str:
 def test_sliding_view_plays_in_webgl_fresh_server(browser, server):
     # A depthwise, dilated, padded layer: the cases the 3-D view must draw with holes and ghost cells.
     page = open_page(browser, f"{server.url}/connectivity?C=8&N=8&G=8&K=3&H=8&W=8&padding=2&dilation=2&n=3&i=1&j=1")
+    page.get_by_role("radio", name="The kernel sliding, in 3-D").click()  # as a student would
     page.wait_for_selector(".gl-container canvas", timeout=90_000)  # plotly drew the scene with WebGL
-    assert "WebGL" not in page.locator("[data-testid='stPlotlyChart']").nth(1).inner_text()  # no "not supported"
+    wait_for_url(page, "view=sliding", "n=3", "i=1")
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    assert "WebGL" not in chart.inner_text()  # no "WebGL is not supported"
     assert slider_text(page) == "output position (i, j) = (1,1)"
-    chart = page.locator("[data-testid='stPlotlyChart']").nth(1)
     chart.scroll_into_view_if_needed()
     chart.screenshot(path=SHOTS / "sliding-depthwise-dilated.png")
     page.locator(".updatemenu-button").first.click()  # ▶ play

@@ -310,6 +310,19 @@ def write_url() -> None:
     ss[LAYER_IN_URL] = {k: out[k] for k in FIELDS if k in out}
     ss[URL_OUT] = {}
     base = st.context.url or ""  # None without a browser (AppTest)
+    link = f"{base}?{urlencode(out)}"
     st.sidebar.markdown("### Share this view")
-    st.sidebar.code(f"{base}?{urlencode(out)}", language=None, wrap_lines=True)
-    st.sidebar.caption("The copy icon on the box copies the link; it reopens this page with these settings.")
+    # A plain link, not st.code: the code box pulls in a 1.5 MB syntax highlighter on a student's first visit.
+    st.sidebar.markdown(f"[{link}]({link})")
+    st.sidebar.caption("Copy this link (right-click it) or open it: it reopens this page with these settings.")
+
+
+def table(rows: list[dict], where=None) -> None:
+    """A small table as Markdown: st.table would load the Arrow bundle (about 1 MB of script) on first visit."""
+    if not rows:
+        return
+    cell = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    head = list(rows[0])
+    lines = ["| " + " | ".join(map(cell, head)) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in head) + " |" for r in rows]
+    (where or st).markdown("\n".join(lines))
