@@ -34,7 +34,7 @@ def load_report():
     try:
         return shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_onnx(data, upload.name))
     except GConvError as e:
-        st.error(f"{upload.name}: {e}", icon="🚫")
+        st.error(f"{upload.name}: {e}", icon=":material/block:")
         return None
 
 
@@ -100,7 +100,7 @@ def render() -> None:
     findings = diagnose(report)
     if not findings:
         st.markdown("Nothing to flag.")
-    icons = {"no-shuffle": "🔒", "fixed-input": "📐", "groups": "⚖️"}
+    icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:"}
     for f in findings:
         st.markdown(f"{icons[f.topic]} {f.message}")
 

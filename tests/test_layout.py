@@ -116,3 +116,11 @@ def test_quick_start_has_exactly_two_commands():
         "python -m pip install -r requirements.txt && python -m streamlit run app.py",
         "python -m pip install -r requirements-dev.txt && python -m pytest"]
     assert "requirements-dev.txt && python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_pages_use_no_emoji():
+    # Debian's chromium has no colour-emoji font: an emoji shows as an empty box there; material icons do not.
+    emoji = re.compile("[\U0001F000-\U0001FFFF\u2600-\u26FF\u2B00-\u2BFF\uFE0F]")
+    for path in [*(ROOT / "pages").rglob("*.py"), *(ROOT / "gconv" / "plots").glob("*.py")]:
+        found = emoji.findall(path.read_text())
+        assert not found, (path, found)

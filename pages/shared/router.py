@@ -34,7 +34,7 @@ def routed() -> bool:
 
 def main() -> None:
     """One run of the app: navigation, shared sidebar controls, the chosen page, then the URL."""
-    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon="🧩", layout="wide")
+    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon=":material/hub:", layout="wide")
     # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
     page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
                          position="hidden")

@@ -196,12 +196,12 @@ def show_problems() -> None:
     """The URL's and the controls' problems, as readable messages above the page (never a traceback)."""
     ss = _state()
     for p in ss.get(PROBLEMS, []):
-        st.warning(p, icon="⚠️")
+        st.warning(p, icon=":material/warning:")
     notes = ss.get(FIX_NOTES, [])
     if notes:
         st.error("This layer is not valid: " + " ".join(notes[:1]) + (
             "\n\nShowing the nearest valid layer instead: " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
-            icon="🚫")
+            icon=":material/block:")
     ss[PROBLEMS] = []  # a link's problems are shown once
 
 
@@ -244,7 +244,7 @@ def page_value(key: str, default, parse: Callable[[str], object] | None = None):
             try:
                 store[key] = parse(text)
             except GConvError as e:
-                st.warning(f"Link: {key}={str(text)[:32]!r} ignored: {e}", icon="⚠️")
+                st.warning(f"Link: {key}={str(text)[:32]!r} ignored: {e}", icon=":material/warning:")
     return store[key]
 
 
