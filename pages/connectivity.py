@@ -38,9 +38,9 @@ def _on_click() -> None:
 
 def kernel_control(spec: ConvSpec, where, label: str = "output channel n") -> int:
     """Kernel n, shared by both views."""
-    last = spec.N - 1
-    return ui.bound_widget(where.number_input, label, "n", 0, ui.int_in(0, 4095), fit=lambda v: min(v, last),
-                           min_value=0, max_value=last, step=1)
+    kernels = range(spec.N)
+    return ui.bound_widget(where.number_input, label, "n", 0, ui.int_in(0, 4095), fit=lambda v: min(v, kernels[-1]),
+                           min_value=0, max_value=kernels[-1], step=1)
 
 
 def kernel_section(spec: ConvSpec) -> int:
