@@ -151,9 +151,17 @@ def _plain(geometry: dict) -> dict:
 
 def _mesh(name: str, colour: str, opacity: float, geometry: dict, legend: bool = True, **extra) -> dict:
     # Flat, fully ambient light keeps the palette's colours true from every angle.
-    return dict(type="mesh3d", name=name, color=colour, opacity=opacity, flatshading=True, hoverinfo="skip",
-                lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0, fresnel=0.0), showlegend=legend,
-                **_encode(geometry), **extra)
+    hidden = not np.asarray(geometry["x"]).size
+    if hidden:
+        # An empty role keeps its place (the traces stay the same as G or the padding moves), hidden, with one
+        # triangle of no area: plotly.js cannot draw, nor update to, a mesh3d without vertices, and one such
+        # trace blanks the whole scene.
+        geometry = dict(x=np.zeros(3), y=np.zeros(3), z=np.zeros(3), i=[0], j=[1], k=[2])
+        extra = {k: [colour] * 1 if k == "facecolor" else v for k, v in extra.items()}
+    trace = dict(type="mesh3d", name=name, color=colour, opacity=opacity, flatshading=True, hoverinfo="skip",
+                 lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0, fresnel=0.0), showlegend=legend and not hidden,
+                 visible=not hidden, **_encode(geometry), **extra)
+    return trace
 
 
 def _lines(name: str, colour: str, width: float, geometry: dict, dash: str = "solid") -> dict:
