@@ -1,0 +1,43 @@
+"""The two language files: the same keys, the same placeholders, the note's Chinese terms, and every key the code
+uses. Oracle for the terms: the list in issue [classroom], taken from the seed note (../shared/seed/)."""
+import json
+import re
+
+import pytest
+
+from conftest import ROOT
+from gconv import GConvError, i18n
+
+FILES = {lang: json.loads((ROOT / "assets" / f"{lang}.json").read_text(encoding="utf-8")) for lang in i18n.LANGUAGES}
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    en, zh = FILES["en"], FILES["zh"]
+    assert set(en) == set(zh)
+    for key in en:
+        assert i18n.placeholders(en[key]) == i18n.placeholders(zh[key]), key
+        assert zh[key].strip(), key
+
+
+def test_chinese_uses_the_notes_terms():
+    text = " ".join(FILES["zh"].values())
+    for term in ["分组卷积", "深度卷积", "逐通道卷积", "逐点卷积", "深度可分离卷积", "全局深度卷积", "GDC", "全局平均池化",
+                 "GAP", "通道混洗", "结构化稀疏", "参数量", "计算量"]:
+        assert term in text, term
+
+
+def test_every_key_the_code_names_exists():
+    used = set()
+    for path in [*(ROOT / "gconv").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]:
+        used |= set(re.findall(r"""["']((?:lesson|lang|ui|home)\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+    assert used and not used - set(FILES["en"]), sorted(used - set(FILES["en"]))
+
+
+def test_language_is_per_run_and_unknown_ones_are_refused():
+    i18n.use("zh")
+    assert i18n.t("lesson.progress", step=2, steps=7) == "第 2 步，共 7 步"
+    i18n.use("en")
+    assert i18n.t("lesson.progress", step=2, steps=7) == "Step 2 of 7"
+    with pytest.raises(GConvError, match="valid: en, zh"):
+        i18n.use("fr")
+    assert i18n.current() == "en"
