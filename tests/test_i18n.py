@@ -29,7 +29,7 @@ def test_chinese_uses_the_notes_terms():
 def test_every_key_the_code_names_exists():
     used = set()
     for path in [*(ROOT / "gconv").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]:
-        used |= set(re.findall(r"""["']((?:lesson|lang|ui|home)\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"""["']((?:lesson|lang|ui|home|page|preset)\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
     assert used and not used - set(FILES["en"]), sorted(used - set(FILES["en"]))
 
 
@@ -41,3 +41,13 @@ def test_language_is_per_run_and_unknown_ones_are_refused():
     with pytest.raises(GConvError, match="valid: en, zh"):
         i18n.use("fr")
     assert i18n.current() == "en"
+
+
+def test_keys_built_from_names_exist():
+    from gconv.lesson import STEPS
+    from gconv.presets import PRESETS
+    from pages.shared.router import PAGES
+
+    wanted = {f"page.{url or 'home'}" for _, _, _, url in PAGES} | {f"home.page.{url}" for _, _, _, url in PAGES[1:]}
+    wanted |= {f"preset.{k}" for k in PRESETS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
+    assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))

@@ -11,13 +11,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from gconv.parse import to_text
+from gconv.i18n import t
 
 from . import ui
 
 PAGES = [
     # (file, title, icon, url_path)
     ("pages/home.py", "Home", ":material/home:", ""),
+    ("pages/lesson.py", "Lesson", ":material/school:", "lesson"),
     ("pages/connectivity.py", "Connectivity", ":material/hub:", "connectivity"),
     ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
     ("pages/gdc.py", "GDC vs GAP lab", ":material/center_focus_strong:", "gdc"),
@@ -38,15 +39,20 @@ def main() -> None:
     # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
     page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
                          position="hidden")
+    ui.language()
+    presenting = ui.presenting()
     menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
         ui.set_current_page(page.url_path)
         spec = ui.layer_controls()
         with menu:
-            for f, title, icon, _ in PAGES:
-                st.page_link(f, label=title, icon=icon, query_params=to_text(spec))
+            ui.language_control(st)
+            for f, _, icon, url in PAGES:
+                st.page_link(f, label=t(f"page.{url or 'home'}"), icon=icon, query_params=ui.link_params(spec))
             st.divider()
+        if presenting:
+            ui.presenter_style()
         ui.show_problems()
         page.run()
         ui.write_url()

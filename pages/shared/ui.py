@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from gconv import ConvSpec, GConvError, SpecError, valid_groups
+from gconv import ConvSpec, GConvError, SpecError, i18n, valid_groups
+from gconv.i18n import t
 from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
 from gconv.presets import PRESETS, find
 from gconv.spec import nearest_group
@@ -30,7 +31,10 @@ LAYER_IN_URL = "_layer_in_url"  # the layer fields as this session last wrote th
 SPEC = "spec"  # the valid layer this run shows
 FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
 RECTANGULAR = "_rect"  # the (h, w) controls are shown
-PAIR_LABELS = {"K": "kernel K", "stride": "stride", "padding": "padding", "dilation": "dilation"}
+LANG = "_lang"  # this session's language: en or zh
+LINK_NOTES = "_link_notes"  # this run's notes on ignored link values
+SHOWN_PROBLEMS = "_shown_problems"  # the link's problems this run showed
+PAIR_LABELS = {"K": "ui.kernel", "stride": "ui.stride", "padding": "ui.padding", "dilation": "ui.dilation"}
 
 
 def _state():
@@ -86,9 +90,9 @@ def _number(container, label: str, field: str, lo: int, hi: int, help: str | Non
 
 def _group_label(g: int, C: int) -> str:
     if g == 1:
-        return "1 (standard)"
+        return t("ui.G_standard")
     if g == C:
-        return f"{g} (depthwise)"
+        return t("ui.G_depthwise", G=g)
     return str(g)
 
 
@@ -110,24 +114,24 @@ def layer_controls() -> ConvSpec:
     _start_session()
     ss = _state()
     side = st.sidebar
-    side.markdown("### Layer")
+    side.markdown(f"### {t('ui.layer')}")
     _presets(side)
     c1, c2 = side.columns(2)
-    _number(c1, "C (inputs)", "C", *LIMITS["C"], help="input channels")
-    _number(c2, "N (outputs)", "N", *LIMITS["N"], help="output channels = number of kernels")
+    _number(c1, t("ui.C"), "C", *LIMITS["C"], help=t("ui.C_help"))
+    _number(c2, t("ui.N"), "N", *LIMITS["N"], help=t("ui.N_help"))
     layer = ss[LAYER]
     groups = valid_groups(layer["C"], layer["N"])
     if layer["G"] not in groups:
         old = layer["G"]
         layer["G"] = nearest_group(old, layer["C"], layer["N"])
-        side.caption(f"G={old} does not divide C={layer['C']} and N={layer['N']}; moved to G={layer['G']}.")
+        side.caption(t("ui.G_moved", old=old, C=layer["C"], N=layer["N"], G=layer["G"]))
     ss["w_G"] = layer["G"]
     if len(groups) > 1:
-        side.select_slider("G (groups)", options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
+        side.select_slider(t("ui.G"), options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
                            format_func=lambda g: _group_label(g, layer["C"]),
-                           help="only divisors of both C and N; from standard (G=1) to depthwise (G=C)")
+                           help=t("ui.G_help"))
     else:
-        side.caption(f"G = 1: C={layer['C']} and N={layer['N']} share no divisor > 1")
+        side.caption(t("ui.G_only_one", C=layer["C"], N=layer["N"]))
     # Callbacks have already written this run's widget changes, so the layer is final from here on.
     fixed = repair_fields(dict(layer))
     if fixed.spec.kind.is_depthwise:
@@ -136,19 +140,19 @@ def layer_controls() -> ConvSpec:
         def set_multiplier():
             ss[LAYER] = with_multiplier(ss[LAYER], ss["w_m"])
 
-        side.number_input("depth multiplier m (N = m·C)", min_value=1, max_value=multiplier_limit(fixed.spec.C),
-                          key="w_m", on_change=set_multiplier, help="depthwise conv with m kernels per input channel")
+        side.number_input(t("ui.multiplier"), min_value=1, max_value=multiplier_limit(fixed.spec.C),
+                          key="w_m", on_change=set_multiplier, help=t("ui.multiplier_help"))
     ss[RECTANGULAR] = ss.get(RECTANGULAR, False) or _rectangular()  # a link or preset with pairs turns it on
     ss["w_rect"] = ss[RECTANGULAR]
-    side.toggle("rectangular (h×w) kernel, stride, padding, dilation", key="w_rect", on_change=_set_rectangular)
+    side.toggle(t("ui.rectangular"), key="w_rect", on_change=_set_rectangular)
     _pair_inputs(side, "K", ss[RECTANGULAR])
     c1, c2 = side.columns(2)
-    _number(c1, "H (height)", "H", *LIMITS["H"])
-    _number(c2, "W (width)", "W", *LIMITS["W"])
+    _number(c1, t("ui.H"), "H", *LIMITS["H"])
+    _number(c2, t("ui.W"), "W", *LIMITS["W"])
     for f in ("stride", "padding", "dilation"):
         _pair_inputs(side, f, ss[RECTANGULAR])
     ss["w_bias"] = bool(layer["bias"])
-    side.checkbox("bias", key="w_bias", on_change=_sync, args=("bias", "w_bias"))
+    side.checkbox(t("ui.bias"), key="w_bias", on_change=_sync, args=("bias", "w_bias"))
     spec = fixed.spec
     ss[FIX_NOTES] = fixed.problems
     ss[SPEC] = spec
@@ -160,10 +164,10 @@ def _pair_inputs(container, field: str, rect: bool) -> None:
     lo, hi = LIMITS[field]
     if rect:
         c1, c2 = container.columns(2)
-        _number(c1, f"{PAIR_LABELS[field]} h", field, lo, hi, part=0)
-        _number(c2, f"{PAIR_LABELS[field]} w", field, lo, hi, part=1)
+        _number(c1, f"{t(PAIR_LABELS[field])} h", field, lo, hi, part=0)
+        _number(c2, f"{t(PAIR_LABELS[field])} w", field, lo, hi, part=1)
     else:
-        _number(container, PAIR_LABELS[field], field, lo, hi, part=0 if isinstance(
+        _number(container, t(PAIR_LABELS[field]), field, lo, hi, part=0 if isinstance(
             _state()[LAYER][field], tuple) else None)
 
 
@@ -176,8 +180,8 @@ def _load_preset() -> None:
 def _presets(container) -> None:
     current = find(_valid_spec()) if _valid_layer() else None
     _state()["w_preset"] = current.key if current else None
-    container.pills("Presets", options=list(PRESETS), format_func=lambda k: PRESETS[k].title, key="w_preset",
-                    on_change=_load_preset, help="load a layer from the literature")
+    container.pills(t("ui.presets"), options=list(PRESETS), format_func=lambda k: t(f"preset.{k}"), key="w_preset",
+                    on_change=_load_preset, help=t("ui.presets_help"))
 
 
 def _valid_spec() -> ConvSpec:
@@ -199,9 +203,10 @@ def show_problems() -> None:
         st.warning(p, icon=":material/warning:")
     notes = ss.get(FIX_NOTES, [])
     if notes:
-        st.error("This layer is not valid: " + " ".join(notes[:1]) + (
-            "\n\nShowing the nearest valid layer instead: " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
+        st.error(t("ui.not_valid") + " " + " ".join(notes[:1]) + (
+            "\n\n" + t("ui.nearest_valid") + " " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
             icon=":material/block:")
+    ss[SHOWN_PROBLEMS] = ss.get(PROBLEMS, [])
     ss[PROBLEMS] = []  # a link's problems are shown once
 
 
@@ -244,8 +249,17 @@ def page_value(key: str, default, parse: Callable[[str], object] | None = None):
             try:
                 store[key] = parse(text)
             except GConvError as e:
-                st.warning(f"Link: {key}={str(text)[:32]!r} ignored: {e}", icon=":material/warning:")
+                note = f"Link: {key}={str(text)[:32]!r} ignored: {e}"
+                st.warning(note, icon=":material/warning:")
+                _state().setdefault(LINK_NOTES, []).append(note)
     return store[key]
+
+
+def rerun_keeping_notes() -> None:
+    """st.rerun(), with this run's link notes shown again on the next run (a rerun would wipe them)."""
+    ss = _state()
+    ss[PROBLEMS] = [*ss.get(PROBLEMS, []), *ss.pop(SHOWN_PROBLEMS, []), *ss.pop(LINK_NOTES, [])]
+    st.rerun()
 
 
 def set_page_value(key: str, value) -> None:
@@ -300,10 +314,108 @@ def flag(text: str) -> bool:
     return parse_bool("value", text)
 
 
+def language() -> str:
+    """This session's language: the link's ?lang= on its first run (an unknown one is said and ignored), then the
+    sidebar's choice. Set for this run before anything is drawn."""
+    ss = _state()
+    ss.pop(LINK_NOTES, None)  # a new run: the last run's notes were shown already
+    if LANG not in ss:
+        text = st.query_params.get("lang")
+        ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
+        if text is not None and text not in i18n.LANGUAGES:
+            ss["_lang_problem"] = f"Link: lang={str(text)[:16]!r} ignored: valid: {', '.join(i18n.LANGUAGES)}"
+    i18n.use(ss[LANG])
+    return ss[LANG]
+
+
+PRESENT = "_present"  # presenter mode: ?present=1
+
+PRESENTER_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+header[data-testid="stHeader"] {display: none !important;}
+.block-container, [data-testid="stMainBlockContainer"] {max-width: 100% !important; padding: 1.5rem 3rem !important;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, [data-testid="stAlert"] p,
+[data-testid="stWidgetLabel"] p, [role="radiogroup"] label p {font-size: 1.9rem !important; line-height: 1.45 !important;}
+h1 {font-size: 3.4rem !important;} h2, h3 {font-size: 2.6rem !important;}
+[data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p {font-size: 1.8rem !important;}
+[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"] {min-height: 4rem; padding: 0.6rem 2rem;}
+</style>"""
+
+
+def presenting() -> bool:
+    """Presenter mode, from the link's ?present=1 on the session's first run (kept in the link from then on)."""
+    ss = _state()
+    if PRESENT not in ss:
+        text = st.query_params.get("present")
+        try:
+            ss[PRESENT] = parse_bool("present", text) if text is not None else False
+        except GConvError as e:
+            ss[PRESENT] = False
+            ss["_present_problem"] = f"Link: {e}"
+    return ss[PRESENT]
+
+
+def presenter_style() -> None:
+    """Large type and figures, no sidebar: one lesson step fills a projector."""
+    st.html(PRESENTER_CSS)
+
+
+def leave_presenter() -> None:
+    _state()[PRESENT] = False
+
+
+def enter_presenter() -> None:
+    _state()[PRESENT] = True
+
+
+def link_had(*keys: str) -> bool:
+    """True when the session's first link held all of keys (call before page_value consumes them)."""
+    url = _state().get(URL_AT_START, {})
+    return all(k in url for k in keys)
+
+
+def link_had_layer() -> bool:
+    """True when the session's first link named a layer."""
+    url = _state().get(URL_AT_START, {})
+    return any(k in url for k in FIELDS)
+
+
+def keep_in_url(key: str, value) -> None:
+    """Write a page value that has no widget of its own to the URL at the end of the run."""
+    _state().setdefault(URL_OUT, {})[key] = str(value)
+
+
+def language_control(where) -> None:
+    """The language switch (at the top of the sidebar)."""
+    ss = _state()
+    ss["w_lang"] = ss[LANG]
+
+    def on_change():
+        ss[LANG] = ss["w_lang"] or ss[LANG]
+
+    where.segmented_control(i18n.t("lang.label"), options=list(i18n.LANGUAGES), key="w_lang", on_change=on_change,
+                            format_func=lambda lang: i18n.strings(lang)["lang.name"], required=True,
+                            label_visibility="collapsed")
+    for key in ("_lang_problem", "_present_problem"):
+        problem = ss.pop(key, None)
+        if problem:
+            ss.setdefault(PROBLEMS, []).append(problem)
+
+
+def link_params(spec: ConvSpec) -> dict:
+    """What every in-app link carries: the layer, and the language when it is not the default."""
+    lang = _state().get(LANG, i18n.DEFAULT)
+    return {**to_text(spec), **({"lang": lang} if lang != i18n.DEFAULT else {})}
+
+
 def write_url() -> None:
     """Write this run's state to the query string (only when it changed) and show the share link."""
     ss = _state()
     out = {k: str(v) for k, v in ss.get(URL_OUT, {}).items()}
+    if ss.get(LANG, i18n.DEFAULT) != i18n.DEFAULT:
+        out["lang"] = ss[LANG]
+    if ss.get(PRESENT):
+        out["present"] = "1"
     # Written on every run, not only on change: a page switch clears the browser's query string while the
     # server-side copy still matches, so a compare-then-write would leave the new page without its state.
     st.query_params.from_dict(out)
@@ -311,10 +423,10 @@ def write_url() -> None:
     ss[URL_OUT] = {}
     base = st.context.url or ""  # None without a browser (AppTest)
     link = f"{base}?{urlencode(out)}"
-    st.sidebar.markdown("### Share this view")
+    st.sidebar.markdown(f"### {t('ui.share')}")
     # A plain link, not st.code: the code box pulls in a 1.5 MB syntax highlighter on a student's first visit.
     st.sidebar.markdown(f"[{link}]({link})")
-    st.sidebar.caption("Copy this link (right-click it) or open it: it reopens this page with these settings.")
+    st.sidebar.caption(t("ui.share_help"))
 
 
 def table(rows: list[dict], where=None) -> None:

@@ -1,0 +1,134 @@
+"""Lesson: the story's seven steps, one screen each; each sets its layer, draws it and asks one predict-then-reveal
+question computed from the layer on screen. The step lives in the URL (?step=3); ?present=1 is for a projector."""
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from gconv import ConvSpec, GConvError, connectivity
+from gconv.i18n import t
+from gconv.lesson import STEPS, check, question
+from pages.shared import router, ui
+
+GDC_PICTURE = Path(__file__).resolve().parent.parent / "assets" / "gdc_faces_aligned.json"
+STEP_COUNT = len(STEPS)
+
+
+def figure(key: str, spec: ConvSpec, n: int, shown: bool):
+    """The step's figure, drawn by the library's builders for the layer on screen. Until the answer is shown
+    (checked or revealed) it is the plain layer: the step's own figure would give the answer away."""
+    from gconv.plots.connectivity import bipartite, mask_figure, reachability_figure
+    from gconv.plots.cost import separable_figure
+    from gconv.plots.story import gdc_vs_gap_figure
+
+    if not shown and key != "gdc":
+        return bipartite(spec)
+    if key == "sparsity":
+        return mask_figure(spec)
+    if key == "shuffle":
+        stack = connectivity.follow_up_stack(spec, 2)
+        reach = connectivity.reachability(stack, shuffle=True)
+        return reachability_figure(reach, f"2 layers of G={spec.G} with a channel shuffle: "
+                                          f"{connectivity.fraction_reached(reach):.0%} of pairs connected")
+    if key == "separable":
+        return separable_figure(spec)
+    if key == "gdc":
+        run = json.loads(GDC_PICTURE.read_text())
+        return gdc_vs_gap_figure(np.array(run["relative_weights"]),
+                                 f"GDC {run['gdc_test_acc']:.0%}, GAP {run['gap_test_acc']:.0%}" if shown else "")
+    return bipartite(spec, selected=n)
+
+
+def go_to(step: int) -> None:
+    """Move to step and set its layer (a button's callback: before the run, so the sidebar follows)."""
+    ui.set_page_value("step", step)
+    ui.set_page_value("layer_step", step)
+    ui.load_spec(STEPS[step - 1][1])
+
+
+def ask(step: int, spec: ConvSpec, n: int, presenting: bool) -> bool:
+    """The question, the reply, the verdict; True once the answer is on screen."""
+    q = question(step, spec, n)
+    st.markdown(f"**{t(q.prompt, **q.fields)}**")
+    state = ui.page_value(f"reply_{step}", None)
+    revealed = ui.page_value(f"revealed_{step}", False)
+    reply = None
+    if not presenting:  # a projector shows the question and reveals; students answer on their own screens
+        if q.answer is not None:
+            reply = st.text_input(t("lesson.your_answer"), key=f"answer_{step}")
+        else:
+            reply = st.radio(t("lesson.pick"), range(len(q.choices)), index=None, key=f"choice_{step}",
+                             format_func=lambda k: t(q.choices[k].key, **q.choices[k].fields))
+    left, right = st.columns(2)
+    if not presenting and left.button(t("lesson.check"), key=f"check_{step}", disabled=reply in (None, "")):
+        ui.set_page_value(f"reply_{step}", reply)
+        state = reply
+    if right.button(t("lesson.reveal"), key=f"reveal_{step}"):
+        ui.set_page_value(f"revealed_{step}", True)
+        revealed = True
+    if state not in (None, ""):
+        try:
+            verdict = check(q, state)
+        except GConvError as e:
+            st.error(str(e))
+        else:
+            if verdict.correct:
+                st.success(f"{t('lesson.right')} {t(q.explain, **q.fields)}")
+            elif verdict.misconception:
+                st.error(f"{t('lesson.wrong')} {t(verdict.misconception, **verdict.fields)}")
+            else:
+                st.error(t("lesson.wrong_unknown", answer=_answer(q)))
+    if revealed:
+        st.info(f"{t('lesson.answer_is', answer=_answer(q))}. {t(q.explain, **q.fields)}")
+    return revealed or state not in (None, "")
+
+
+def _answer(q) -> str:
+    if q.answer is not None:
+        return f"{q.answer:,}"
+    c = next(c for c in q.choices if c.correct)
+    return t(c.key, **c.fields)
+
+
+def render() -> None:
+    presenting = ui.presenting()
+    teachers_link = ui.link_had("step") and ui.link_had_layer()
+    step = ui.page_value("step", 1, ui.int_in(1, STEP_COUNT))
+    if ui.page_value("layer_step", None) is None:
+        # First arrival: a lesson link that names its layer keeps it; otherwise the step sets its own layer.
+        ui.set_page_value("layer_step", step)
+        if not teachers_link:
+            ui.load_spec(STEPS[step - 1][1])
+            ui.rerun_keeping_notes()  # so the sidebar shows the step's layer
+    ui.keep_in_url("step", step)
+    spec = ui.current_spec()
+    key = STEPS[step - 1][0]
+    if not presenting:
+        st.title(t("lesson.title"))
+        st.caption(t("lesson.intro"))
+    st.caption(t("lesson.progress", step=step, steps=STEP_COUNT))
+    st.header(t(f"lesson.step.{key}"))
+    n = min(spec.N - 1, spec.N // 2 + 1) if key in ("group", "conv") else 0
+    left, right = st.columns([2, 3] if not presenting else [1, 1])
+    with left:
+        st.markdown(t(f"lesson.text.{key}"))
+        if not presenting:
+            kh, kw = spec.kernel_size
+            st.caption(t("lesson.layer_note", C=spec.C, N=spec.N, G=spec.G, K=f"{kh}×{kw}"))
+        shown = ask(step, spec, n, presenting)
+    right.plotly_chart(figure(key, spec, n, shown), key=f"lesson_chart_{step}", config={"displayModeBar": False})
+    back, _, forward = st.columns([1, 2, 1])
+    back.button(t("lesson.back"), key="lesson_back", on_click=go_to, args=(step - 1,), disabled=step == 1,
+                shortcut="Left", icon=":material/arrow_back:", width="stretch")
+    forward.button(t("lesson.next"), key="lesson_next", on_click=go_to, args=(step + 1,), type="primary",
+                   disabled=step == STEP_COUNT, shortcut="Right", icon=":material/arrow_forward:", width="stretch")
+    st.caption(t("lesson.keys"))
+    if presenting:
+        st.button(t("lesson.leave_present"), key="leave_present", on_click=ui.leave_presenter)
+    else:
+        st.toggle(t("lesson.present"), key="present_toggle", value=False, help=t("lesson.present_help"),
+                  on_change=ui.enter_presenter)
+
+
+router.page(render)

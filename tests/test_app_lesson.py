@@ -1,0 +1,76 @@
+"""The lesson page and the language through AppTest: steps by link, Next and Back, a wrong reply answered with
+its misconception, presenter mode, and bad links repaired. Oracles: the lesson's layers (gconv.lesson.STEPS,
+each checked against torch in test_lesson.py) and the language files."""
+import json
+
+from apptest import run_app
+from conftest import ROOT
+from gconv.lesson import STEPS
+
+ZH = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+
+
+def test_a_step_link_opens_that_step_with_its_layer():
+    at = run_app("pages/lesson.py", step=3)
+    assert at.session_state["spec"] == STEPS[2][1]
+    assert [h.value for h in at.header] == ["3. Why groups: two GPUs, fewer weights, structured sparsity"]
+    assert at.query_params["step"] == ["3"] or at.query_params["step"] == "3"
+
+
+def test_a_teachers_link_keeps_its_layer():
+    at = run_app("pages/lesson.py", step=1, C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
+    assert at.session_state["spec"].G == 2  # not the step's standard layer: the teacher chose this one
+    assert any("kernel 5 hold" in m.value for m in at.markdown)  # the question follows the layer on screen
+
+
+def test_next_and_back_move_and_set_each_steps_layer():
+    at = run_app("pages/lesson.py", step=1)
+    at.button(key="lesson_next").click().run()
+    assert at.session_state["spec"] == STEPS[1][1] and at.header[0].value.startswith("2.")
+    at.button(key="lesson_back").click().run()
+    assert at.session_state["spec"] == STEPS[0][1] and at.header[0].value.startswith("1.")
+    assert at.button(key="lesson_back").disabled
+
+
+def test_wrong_reply_names_its_misconception_and_right_one_explains():
+    at = run_app("pages/lesson.py", step=2, n=5)
+    options = at.radio[0].options
+    at.radio[0].set_value(options.index("input channels 0 to 7")).run()
+    at.button(key="check_2").click().run()
+    assert "That is a standard conv (G = 1)" in at.error[0].value
+    at.radio[0].set_value(options.index("input channels 4 to 7")).run()  # output 5 of 8 in G=2: group 1
+    at.button(key="check_2").click().run()
+    assert at.success and at.success[0].value.startswith("Right.")
+    at = run_app("pages/lesson.py", step=1)
+    at.text_input(key="answer_1").input("seven").run()
+    at.button(key="check_1").click().run()
+    assert "not a whole number" in at.error[0].value and not at.exception
+
+
+def test_reveal_shows_the_answer():
+    at = run_app("pages/lesson.py", step=7)
+    at.button(key="reveal_7").click().run()
+    assert "GDC" in at.info[0].value and "GAP's average is the same" in at.info[0].value
+
+
+def test_chinese_and_presenter_mode():
+    at = run_app("pages/lesson.py", step=4, lang="zh", present=1)
+    assert at.header[0].value == ZH["lesson.step.shuffle"]
+    assert not at.radio and not at.text_input  # presenter: question and reveal only
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))  # the projector style hides the sidebar
+    at.button(key="leave_present").click().run()
+    assert at.radio
+
+
+def test_bad_links_are_repaired_with_a_notice():
+    at = run_app("pages/lesson.py", step=12, lang="fr", present="maybe")
+    said = " ".join(w.value for w in at.warning)
+    assert "step='12' ignored" in said and "lang='fr' ignored: valid: en, zh" in said and "present" in said
+    assert at.header[0].value.startswith("1.") and not at.exception
+
+
+def test_language_switch_translates_the_sidebar():
+    at = run_app("pages/lesson.py", step=1)
+    at.segmented_control(key="w_lang").set_value("zh").run()
+    assert at.header[0].value == ZH["lesson.step.conv"]
+    assert at.number_input(key="w_C").label == ZH["ui.C"]
