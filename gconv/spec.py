@@ -240,7 +240,10 @@ class ConvSpec:
     @property
     def kind_label(self) -> str:
         """A human label for kind, with the multiplier where there is one."""
-        label = KIND_LABELS[self.kind]
+        from .i18n import has, t  # the label in this run's language (English outside the app)
+
+        key = f"kind.{self.kind.value}"
+        label = t(key) if has(key) else KIND_LABELS[self.kind]
         if self.kind is Kind.DEPTHWISE_MULTIPLIER or (self.kind is Kind.GDC and self.N != self.C):
             label += f" (m={self.multiplier})"
         return label

@@ -27,9 +27,10 @@ def test_chinese_uses_the_notes_terms():
 
 
 def test_every_key_the_code_names_exists():
+    prefixes = "|".join(sorted({k.split(".")[0] for k in FILES["en"]}))
     used = set()
     for path in [*(ROOT / "gconv").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]:
-        used |= set(re.findall(r"""["']((?:lesson|lang|ui|home|page|preset)\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.-]+)["']""", path.read_text(encoding="utf-8")))
     assert used and not used - set(FILES["en"]), sorted(used - set(FILES["en"]))
 
 
@@ -46,8 +47,11 @@ def test_language_is_per_run_and_unknown_ones_are_refused():
 def test_keys_built_from_names_exist():
     from gconv.lesson import STEPS
     from gconv.presets import PRESETS
+    from gconv.spec import Kind
+    from pages.connectivity import VIEWS
     from pages.shared.router import PAGES
 
     wanted = {f"page.{url or 'home'}" for _, _, _, url in PAGES} | {f"home.page.{url}" for _, _, _, url in PAGES[1:]}
+    wanted |= {f"conn.view.{v}" for v in VIEWS} | {f"kind.{k.value}" for k in Kind}
     wanted |= {f"preset.{k}" for k in PRESETS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
     assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))
