@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from ..connectivity import channel_groups, edges, group_inputs, group_of, input_groups, inputs_of, mask, \
     output_groups, shuffle_permutation
 from ..cost import kernel_sparsity
+from ..i18n import t
 from ..spec import ConvSpec
 from .style import ZERO, base_layout, group_colour, rgba
 
@@ -69,8 +70,8 @@ def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
         x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name="kernels",
         marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01,
                     line=dict(width=0)),
-        hovertemplate=[f"kernel {k} (group {gg}) · weight[{k}]: {_kernel_text(spec)} · reads inputs {a}–{b}"
-                       "<extra></extra>" for k, gg, a, b in zip(n, g, lo, hi)],
+        hovertemplate=[t("fig.kernel_hover", k=k, g=gg, shape=_kernel_text(spec), first=a, last=b) + "<extra></extra>"
+                       for k, gg, a, b in zip(n, g, lo, hi)],
         showlegend=False))
 
 
@@ -89,7 +90,7 @@ def _selected(fig: go.Figure, spec: ConvSpec, n: int, exact: bool) -> None:
         fig.add_trace(go.Scatter(x=[X_IN, X_KERNEL, X_IN, X_IN], y=[a / spec.C, yn, b / spec.C, a / spec.C],
                                  fill="toself", mode="lines", fillcolor=rgba(colour, 0.55),
                                  line=dict(color=colour, width=2), hoverinfo="skip",
-                                 name=f"kernel {n} reads inputs {a}–{b - 1}"))
+                                 name=t("fig.kernel_reads", n=n, first=a, last=b - 1)))
     fig.add_trace(go.Scatter(x=[X_OUT], y=[yn], mode="markers", marker=dict(size=14, color=colour, line=dict(width=2, color="#444")),
                              showlegend=False, hoverinfo="skip"))
 
@@ -109,8 +110,8 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
         for colour, gs in _by_colour(np.arange(spec.G)).items():
             edge = np.isin(gout[pairs_n], gs)
             xs, ys = _segments(X_IN, yin[pairs_c[edge]], X_KERNEL, yout[pairs_n[edge]])
-            name = f"group {gs[0]}" if len(gs) == 1 else "groups " + ", ".join(map(str, gs[:4])) + (
-                "…" if len(gs) > 4 else "")
+            name = t("fig.group", g=gs[0]) if len(gs) == 1 else t("fig.groups", gs=", ".join(map(str, gs[:4])) + (
+                "…" if len(gs) > 4 else ""))
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", hoverinfo="skip", name=name, showlegend=label_groups and not fade,
                 line=dict(color=rgba(colour, 0.22) if fade else colour, width=1.2)))
@@ -119,7 +120,7 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
                 x=np.full(len(idx), X_IN), y=yin[idx], mode="markers+text" if spec.C <= 32 else "markers",
                 text=[f"x{c} " for c in idx], textposition="middle left", showlegend=False,
                 marker=dict(size=10 if spec.C <= 64 else 5, color=colour),
-                hovertemplate=[f"input x{c} · group {gin[c]}<extra></extra>" for c in idx]))
+                hovertemplate=[t("fig.input_hover", c=c, g=gin[c]) + "<extra></extra>" for c in idx]))
         kh = 0.8 / spec.N
         for colour, idx in _by_colour(gout).items():
             xs, ys = _rects(X_KERNEL, X_KERNEL_END, yout[idx] - kh / 2, yout[idx] + kh / 2)
@@ -132,7 +133,7 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
             x=np.full(spec.N, X_OUT), y=yout, mode="markers+text" if spec.N <= 32 else "markers",
             text=[f" y{n}" for n in range(spec.N)], textposition="middle right", showlegend=False,
             marker=dict(size=10 if spec.N <= 64 else 5, color=[group_colour(g) for g in gout]),
-            hovertemplate=[f"output y{n} · group {gout[n]}<extra></extra>" for n in range(spec.N)]))
+            hovertemplate=[t("fig.output_hover", n=n, g=gout[n]) + "<extra></extra>" for n in range(spec.N)]))
         if spec.N <= 24:
             _labels(fig, (X_KERNEL + X_KERNEL_END) / 2, yout, [_kernel_text(spec)] * spec.N, size=10)
     else:
@@ -155,8 +156,8 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
         if spec.G <= 16:
             g = np.arange(spec.G)
             _labels(fig, (X_IN + X_KERNEL) / 2, (g + 0.5) / spec.G,
-                    [f"group {i}: inputs {group_inputs(spec, i).start}–{group_inputs(spec, i).stop - 1} → "
-                     f"{spec.out_per_group} kernels of {_kernel_text(spec)}" for i in g], size=11)
+                    [t("fig.band", g=i, first=group_inputs(spec, i).start, last=group_inputs(spec, i).stop - 1,
+                       per=spec.out_per_group, shape=_kernel_text(spec)) for i in g], size=11)
     if label_groups or (exact and spec.G <= 32):
         g = np.arange(spec.G)
         _labels(fig, X_IN - 0.09, (g + 0.5) / spec.G, [f"g{i}" for i in g], size=12,
@@ -165,12 +166,13 @@ def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
     if selected is not None:
         _selected(fig, spec, selected, exact)
     _labels(fig, [X_IN, (X_KERNEL + X_KERNEL_END) / 2, X_OUT], [-0.05] * 3,
-            [f"<b>{spec.C} inputs</b>", f"<b>{spec.N} kernels</b>", f"<b>{spec.N} outputs</b>"], size=12)
+            [f"<b>{t('fig.inputs', C=spec.C)}</b>", f"<b>{t('fig.kernels', N=spec.N)}</b>",
+             f"<b>{t('fig.outputs', N=spec.N)}</b>"], size=12)
     count = edges(spec)
-    mode = (f"every edge drawn ({count:,})" if exact else
-            f"group blocks: {count:,} edges are too many to draw one by one" +
-            (f"; each band is {spec.G // MAX_BANDS}+ groups" if spec.G > MAX_BANDS else ""))
-    title = f"{spec.C} inputs → {spec.N} kernels of {_kernel_text(spec)} in G={spec.G} groups<br><sup>{mode}</sup>"
+    mode = (t("fig.every_edge", count=f"{count:,}") if exact else
+            t("fig.blocks", count=f"{count:,}") +
+            (t("fig.band_groups", per=spec.G // MAX_BANDS) if spec.G > MAX_BANDS else ""))
+    title = t("fig.bipartite_title", C=spec.C, N=spec.N, shape=_kernel_text(spec), G=spec.G) + f"<br><sup>{mode}</sup>"
     base_layout(fig, title, height=int(min(900, max(380, 26 * max(spec.C, spec.N)))) if exact else 560)
     fig.update_xaxes(visible=False, range=[-0.18, 1.14], fixedrange=True)
     fig.update_yaxes(visible=False, range=[1.02, -0.08], fixedrange=True)
@@ -193,8 +195,8 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
                    row_label: str, col_label: str) -> go.Figure:
     z, rows, cols = binned(matrix)
     exact = z.shape == matrix.shape
-    hover = (f"{row_label} %{{y}} · {col_label} %{{x}} · reads: %{{z:.0f}}<extra></extra>" if exact else
-             f"{row_label}s from %{{y}} · {col_label}s from %{{x}} · share connected: %{{z:.0%}}<extra></extra>")
+    hover = (t("fig.matrix_hover", row=row_label, col=col_label) + "<extra></extra>" if exact else
+             t("fig.matrix_hover_binned", row=row_label, col=col_label) + "<extra></extra>")
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, zmin=0, zmax=1, colorscale=[[0, ZERO], [1, colour]],
                                showscale=False, hovertemplate=hover, xgap=1 if len(cols) <= 64 else 0,
                                ygap=1 if len(rows) <= 64 else 0))
@@ -208,9 +210,9 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
             yh, xh = _segments(g * N / G - 0.5, -0.5, g * N / G - 0.5, C - 0.5)
             fig.add_trace(go.Scatter(x=np.concatenate([xv, xh]), y=np.concatenate([yv, yh]), mode="lines",
                                      line=dict(color="#888", width=1, dash="dot"), hoverinfo="skip",
-                                     showlegend=False, name="group boundaries"))
+                                     showlegend=False, name=t("fig.group_boundaries")))
     if not exact:
-        title = title.replace("<br><sup>", f"<br><sup>binned to {len(rows)}×{len(cols)} cells · ", 1)
+        title = title.replace("<br><sup>", "<br><sup>" + t("fig.binned", rows=len(rows), cols=len(cols)) + " · ", 1)
     base_layout(fig, title, height=560)
     fig.update_layout(margin=dict(t=90))
     fig.update_xaxes(side="top", constrain="domain")
@@ -222,15 +224,14 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
 def mask_figure(spec: ConvSpec) -> go.Figure:
     """The N×C weight mask (block diagonal), titled with the per-kernel structured sparsity."""
     sparsity = kernel_sparsity(spec)
-    title = (f"Weight mask N×C = {spec.N:,}×{spec.C:,} (rows: outputs, columns: inputs)<br><sup>each kernel: "
-             f"{sparsity.nonzero:,} nonzero weights (C/G×K×K) and {sparsity.zeros:,} zeros ((C−C/G)×K×K), "
-             f"{1 - sparsity.kept:.0%} structured sparsity</sup>")
-    return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), "output", "input")
+    title = t("fig.mask_title", N=f"{spec.N:,}", C=f"{spec.C:,}", nonzero=f"{sparsity.nonzero:,}",
+              zeros=f"{sparsity.zeros:,}", sparsity=f"{1 - sparsity.kept:.0%}")
+    return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), t("fig.output"), t("fig.input"))
 
 
 def reachability_figure(reach: np.ndarray, title: str) -> go.Figure:
     """Which inputs of the first layer reach each output of the last layer."""
-    return _matrix_figure(reach, title, group_colour(2), None, "last-layer output", "first-layer input")
+    return _matrix_figure(reach, title, group_colour(2), None, t("fig.last_output"), t("fig.first_input"))
 
 
 def shuffle_figure(C: int, G: int) -> go.Figure:
@@ -245,19 +246,19 @@ def shuffle_figure(C: int, G: int) -> go.Figure:
         xs, ys = _segments(0.0, before[perm[idx]], 1.0, before[idx])
         gs = sorted(set(src_group[idx].tolist()))
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.5), hoverinfo="skip",
-                                 name=f"from group {gs[0]}" if len(gs) == 1 else "from groups " + ", ".join(
-                                     map(str, gs[:4])) + ("…" if len(gs) > 4 else ""), showlegend=G <= 7))
+                                 name=t("fig.from_group", g=gs[0]) if len(gs) == 1 else t("fig.from_groups", gs=", ".join(
+                                     map(str, gs[:4])) + ("…" if len(gs) > 4 else "")), showlegend=G <= 7))
     for x in (0.0, 1.0):  # both sides: channel c sits in group c // (C/G)
         fig.add_trace(go.Scatter(x=np.full(C, x), y=before, mode="markers", showlegend=False,
                                  marker=dict(size=8 if C <= 64 else 4, color=[group_colour(int(g)) for g in groups]),
-                                 hovertemplate=[f"channel {c} · group {g}<extra></extra>" for c, g in
+                                 hovertemplate=[t("fig.channel_hover", c=c, g=g) + "<extra></extra>" for c, g in
                                                 zip(range(C), groups)]))
     if C <= 32:
         _labels(fig, -0.06, before, [f"{c}" for c in range(C)], size=10)
         _labels(fig, 1.06, before, [f"{c}" for c in range(C)], size=10)
-    _labels(fig, [0.0, 1.0], [-0.06] * 2, ["<b>layer 1 outputs</b>", "<b>layer 2 inputs</b>"], size=12)
-    base_layout(fig, f"Channel shuffle of {C} channels in G={G} groups<br><sup>reshape ({G}, {C // G}) → transpose "
-                     f"→ flatten: channel i of layer 2 is channel perm[i] of layer 1</sup>",
+    _labels(fig, [0.0, 1.0], [-0.06] * 2, [f"<b>{t('fig.layer1_outputs')}</b>", f"<b>{t('fig.layer2_inputs')}</b>"],
+            size=12)
+    base_layout(fig, t("fig.shuffle_title", C=C, G=G, per=C // G),
                 height=int(min(700, max(320, 14 * C))))
     fig.update_xaxes(visible=False, range=[-0.2, 1.2], fixedrange=True)
     fig.update_yaxes(visible=False, range=[1.02, -0.1], fixedrange=True)
