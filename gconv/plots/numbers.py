@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..connectivity import inputs_of
+from ..i18n import t
 from ..spec import ConvSpec
 from ..terms import Cell, receptive_field
 from .style import PALETTE, base_layout
@@ -27,8 +28,8 @@ def numbers_figure(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, cell: Cell
     (ph, pw), (kh, kw) = spec.padding_hw, spec.kernel_size
     cols = len(reads)
     fig = make_subplots(rows=2, cols=cols, vertical_spacing=0.12, horizontal_spacing=0.03,
-                        subplot_titles=[f"input channel {c}" for c in reads] +
-                                       [f"weight[{cell.n}, {c - reads.start}] (input {c})" for c in reads])
+                        subplot_titles=[t("fign.input_channel", c=c) for c in reads] +
+                                       [t("fign.weight", n=cell.n, k=c - reads.start, c=c) for c in reads])
     field = receptive_field(spec, cell.i, cell.j)
     for k, c in enumerate(reads, start=1):
         padded = np.full((spec.H + 2 * ph, spec.W + 2 * pw), np.nan)
@@ -41,8 +42,8 @@ def numbers_figure(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, cell: Cell
                                  hovertemplate=f"x[{c}, %{{y}}, %{{x}}] = %{{text}}<extra></extra>"), row=1, col=k)
         fig.add_trace(go.Scatter(x=[at[1] for _, at, _ in field], y=[at[0] for _, at, _ in field], mode="markers",
                                  marker=dict(symbol="square-open", size=22, color=PALETTE[5], line=dict(width=3)),
-                                 hoverinfo="skip", showlegend=k == 1, name=f"cells y[{cell.n}, {cell.i}, {cell.j}] "
-                                                                           "reads"), row=1, col=k)
+                                 hoverinfo="skip", showlegend=k == 1,
+                                 name=t("fign.reads", n=cell.n, i=cell.i, j=cell.j)), row=1, col=k)
         w = weight[cell.n, c - reads.start]
         fig.add_trace(go.Heatmap(z=w, text=w.astype(int).astype(str), texttemplate="%{text}", zmin=-2, zmax=2,
                                  colorscale="RdBu", showscale=False, xgap=1, ygap=1,
@@ -51,8 +52,7 @@ def numbers_figure(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, cell: Cell
     fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
     fig.update_xaxes(showticklabels=False, constrain="domain")
     fig.update_annotations(font_size=11)
-    base_layout(fig, f"y[{cell.n}, {cell.i}, {cell.j}] reads {len(reads)} channel(s) × {kh}×{kw} taps of its own "
-                     f"group<br><sup>inputs 0..4 and weights −2..2, whole numbers so the sum can be checked by "
-                     "hand; grey cells are padding (0)</sup>", height=260 + 40 * (spec.H + 2 * ph))
+    base_layout(fig, t("fign.title", n=cell.n, i=cell.i, j=cell.j, count=len(reads), kh=kh, kw=kw),
+                height=260 + 40 * (spec.H + 2 * ph))
     fig.update_layout(legend=dict(orientation="h", y=-0.05), margin=dict(t=110))
     return fig

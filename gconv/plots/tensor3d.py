@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from ..connectivity import channel_groups, group_of, inputs_of
 from ..spec import ConvSpec
+from ..i18n import t
 from ..terms import receptive_fields
 from .mesh3d import boxes, corners, grid, join, outline, rects, typed
 from .style import group_colour
@@ -57,20 +58,20 @@ class View:
         """Plain sentences for every part of the layer that is not drawn (empty when all of it is)."""
         s, notes = self.spec, []
         if len(self.inputs) < s.C:
-            notes.append(f"{len(self.inputs)} of {s.C} input channels")
+            notes.append(t("fig3.out_inputs", shown=len(self.inputs), C=s.C))
         if len(self.kernel_inputs) < s.in_per_group:
-            notes.append(f"{len(self.kernel_inputs)} of kernel {self.n}'s {s.in_per_group} channels")
+            notes.append(t("fig3.out_kernel", shown=len(self.kernel_inputs), n=self.n, cg=s.in_per_group))
         if len(self.outputs) < s.N:
-            notes.append(f"{len(self.outputs)} of {s.N} output channels")
+            notes.append(t("fig3.out_outputs", shown=len(self.outputs), N=s.N))
         (ph, pw), (ho, wo) = s.padding_hw, s.out_hw
         if len(self.rows) < s.H + 2 * ph or len(self.cols) < s.W + 2 * pw:
             inside = [r for r in self.rows if 0 <= r < s.H], [c for c in self.cols if 0 <= c < s.W]
-            notes.append(f"input rows {inside[0][0]}–{inside[0][-1]} and columns {inside[1][0]}–{inside[1][-1]} "
-                         f"of {s.H}×{s.W}" if all(inside) else f"a window of the {s.H}×{s.W} input")
+            notes.append(t("fig3.out_window", r0=inside[0][0], r1=inside[0][-1], c0=inside[1][0], c1=inside[1][-1],
+                           H=s.H, W=s.W) if all(inside) else t("fig3.out_window_padding", H=s.H, W=s.W))
         if len(self.out_rows) * len(self.out_cols) < ho * wo:
-            notes.append(f"{len(self.out_rows) * len(self.out_cols)} of {ho * wo} output positions "
-                         f"(rows {self.out_rows.start}–{self.out_rows.stop - 1}, "
-                         f"columns {self.out_cols.start}–{self.out_cols.stop - 1})")
+            notes.append(t("fig3.out_positions", shown=len(self.out_rows) * len(self.out_cols), total=ho * wo,
+                           r0=self.out_rows.start, r1=self.out_rows.stop - 1, c0=self.out_cols.start,
+                           c1=self.out_cols.stop - 1))
         return notes
 
 
@@ -206,8 +207,8 @@ def _static(view: View, at: _Place) -> list[dict]:
     # Kernel n's slices stand out; the others stay faint, so slices in front never hide the kernel behind them.
     # Every role keeps its trace even when empty (no other group at G=1, no padding), so moving G or the
     # padding restyles the same traces and the legend stays put.
-    for name, channels, opacity in (("input slices of kernel n's group", view.kernel_inputs, 0.4),
-                                    ("other groups' input slices", [c for c in view.inputs
+    for name, channels, opacity in ((t("fig3.own_slices"), view.kernel_inputs, 0.4),
+                                    (t("fig3.other_slices"), [c for c in view.inputs
                                                                     if c not in view.kernel_inputs], 0.12)):
         colours = [group_colour(int(in_groups[c])) for c in channels]
         traces.append(_mesh(name, colours[0] if colours else GHOST, opacity,
@@ -219,13 +220,13 @@ def _static(view: View, at: _Place) -> list[dict]:
     ring = [(left, right, inner_top, top), (left, right, bottom, inner_bottom),
             (left, at.col_x(c0), inner_bottom, inner_top), (at.col_x(c1), right, inner_bottom, inner_top)]
     ring = [r for r in ring if r[1] > r[0] and r[3] > r[2]]
-    traces.append(_mesh("padding (reads 0)", GHOST, 0.1, join([rects(*r, in_depths if ring else []) for r in
+    traces.append(_mesh(t("fig3.padding"), GHOST, 0.1, join([rects(*r, in_depths if ring else []) for r in
                                                              ring or [(0, 0, 0, 0)]])))
     ox0, ox1 = at.out_col_x(view.out_cols.start), at.out_col_x(view.out_cols.stop)
     oz0, oz1 = at.out_z(view.out_rows.stop - 1), at.out_z(view.out_rows.start - 1)
     others = [at.out_depth[o] for o in view.outputs if o != view.n]
-    traces.append(_mesh("other output channels", OTHER_OUT, 0.2, rects(ox0, ox1, oz0, oz1, others)))
-    traces.append(_mesh(f"output channel {view.n}", group_colour(group_of(spec, view.n)), 0.55,
+    traces.append(_mesh(t("fig3.other_outputs"), OTHER_OUT, 0.2, rects(ox0, ox1, oz0, oz1, others)))
+    traces.append(_mesh(t("fig3.output_channel", n=view.n), group_colour(group_of(spec, view.n)), 0.55,
                         rects(ox0, ox1, oz0, oz1, [at.out_depth[view.n]])))
     cells = join([grid(at.col_x(np.arange(cols.start, cols.stop + 1)), at.row_z(np.arange(rows.start - 1, rows.stop)),
                        in_depths),
@@ -247,9 +248,10 @@ def _labels(view: View, at: _Place) -> dict:
         xs.append(float(x)), ys.append(float(y)), zs.append(float(z)), text.append(t), colours.append(colour)
 
     # Names under the blocks: above them the channel numbers run back in depth.
-    put(len(view.cols) / 2, 0, float(at.row_z(view.rows.stop - 1)) - 1.0, f"<b>input</b> {spec.C}×{spec.H}×{spec.W}")
+    put(len(view.cols) / 2, 0, float(at.row_z(view.rows.stop - 1)) - 1.0,
+        f"<b>{t('fig.input')}</b> {spec.C}×{spec.H}×{spec.W}")
     put(at.out_x + len(view.out_cols) / 2, 0, float(at.out_z(view.out_rows.stop - 1)) - 1.0,
-        f"<b>output</b> {spec.N}×{ho}×{wo}")
+        f"<b>{t('fig.output')}</b> {spec.N}×{ho}×{wo}")
     for c in view.inputs:
         put(-0.7, at.in_depth[c], 0.6, str(c), group_colour(int(in_groups[c])))
     for o in view.outputs:
@@ -321,8 +323,8 @@ def tensor_figure(view: View, i: int, j: int, height: int = 620) -> go.Figure:
     here = view.positions.index((i, j)) if (i, j) in view.positions else 0
     lit, kernel, edges, cell, link = (_frame(geo, here) for geo in geometry)
     moving = [
-        _mesh("cells read", READ, 1.0, lit),
-        _mesh(f"kernel {view.n}: {spec.in_per_group}×{kh}×{kw}", group_colour(g), 0.15, kernel),
+        _mesh(t("fig3.cells_read"), READ, 1.0, lit),
+        _mesh(t("fig3.kernel", n=view.n, shape=f"{spec.in_per_group}×{kh}×{kw}"), group_colour(g), 0.15, kernel),
         _lines("kernel outline", group_colour(g), 6, edges),
         _mesh(f"y[{view.n}, i, j]", OUT_CELL, 1.0, cell),
         _lines("link", OUT_CELL, 3, link, dash="dash"),
@@ -341,20 +343,19 @@ def tensor_figure(view: View, i: int, j: int, height: int = 620) -> go.Figure:
                                            transition=dict(duration=0))]) for a, b in view.positions]
     play = dict(type="buttons", showactive=False, direction="left", x=0, y=0.02, xanchor="left", yanchor="top",
                 pad=dict(t=30, r=10),
-                buttons=[dict(label="▶ play", method="animate",
+                buttons=[dict(label=t("fig3.play"), method="animate",
                               args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True,
                                                transition=dict(duration=0), mode="immediate")]),
-                         dict(label="❚❚ pause", method="animate",
+                         dict(label=t("fig3.pause"), method="animate",
                               args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])
     slider = dict(active=here, steps=steps, x=0.2, len=0.8, y=0.02, yanchor="top", pad=dict(t=0),
-                  currentvalue=dict(prefix="output position (i, j) = ", font=dict(size=13)))
+                  currentvalue=dict(prefix=t("fig3.position"), font=dict(size=13)))
     hidden = dict(visible=False, showgrid=False, zeroline=False, showticklabels=False, title="")
     layout = dict(
         height=height, margin=dict(l=0, r=0, t=60, b=90), paper_bgcolor="rgba(0,0,0,0)",
-        title=dict(x=0, xanchor="left", text=f"Kernel {view.n} ({spec.in_per_group}×{kh}×{kw}, group {g}) slides over "
-                   f"its group's {spec.in_per_group} input channel(s) and fills output channel {view.n}<br><sup>"
-                   f"stride {spec.stride_hw}, padding {spec.padding_hw}, dilation {spec.dilation_hw}; grey cells "
-                   "are padding, holes in the kernel are dilation</sup>"),
+        title=dict(x=0, xanchor="left", text=t("fig3.title", n=view.n, shape=f"{spec.in_per_group}×{kh}×{kw}", g=g,
+                                               cg=spec.in_per_group, stride=spec.stride_hw, padding=spec.padding_hw,
+                                               dilation=spec.dilation_hw)),
         scene=dict(xaxis=hidden, yaxis=hidden, zaxis=hidden, aspectmode="data", uirevision="tensor3d",
                    domain=dict(x=[0, 0.8], y=[0.08, 1]),
                    camera=dict(eye=dict(x=-1.1, y=-1.7, z=0.8), up=dict(x=0, y=0, z=1))),
