@@ -28,6 +28,19 @@ def ensure_chromium() -> None:
     assert os.path.exists(CHROMIUM)
 
 
+def ensure_cjk_fonts() -> None:
+    """Install Noto CJK where no Chinese font exists, so screenshots of the zh pages show characters, not boxes
+    (the test fails, never skips, if that is impossible)."""
+    fc = shutil.which("fc-list")
+    if fc and subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        return
+    apt = shutil.which("apt-get")
+    assert apt, "no Chinese font, and apt-get is not available to install fonts-noto-cjk"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "install", "-y", "--no-install-recommends", "fonts-noto-cjk"], check=True, env=env,
+                   capture_output=True, timeout=900)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,13 +4,14 @@ Every page is opened by deep link as the first request of a freshly started serv
 pages/ routing takes that request), a control is moved, the chart must follow, and a screenshot of each
 page goes to screenshots/ (git-ignored).
 """
+import json
 import re
 import time
 import urllib.request
 
 import pytest
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, Server, ensure_chromium
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, Server, ensure_chromium, ensure_cjk_fonts
 from conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,6 +22,7 @@ SHOTS = ROOT / "screenshots"
 @pytest.fixture(scope="module")
 def browser():
     ensure_chromium()
+    ensure_cjk_fonts()
     SHOTS.mkdir(exist_ok=True)
     from playwright.sync_api import sync_playwright
 
@@ -154,6 +156,28 @@ def test_sliding_view_plays_in_webgl_fresh_server(browser, server):
     # Plotly rejects a paused animation's promise with no reason when the figure is replaced; its own buttons do
     # not catch it, so it surfaces as "undefined" (also at G=2 → 4, with no empty trace). Anything else fails.
     assert not [e for e in errors if e != "undefined"], errors
+    no_exception(page)
+    page.close()
+
+
+def test_lesson_by_link_in_chinese_then_presenter_fresh_server(browser, server):
+    # A teacher's link: step 2, in Chinese. Keys: one wrong reply, its misconception, then Next by the → key.
+    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+    page = open_page(browser, f"{server.url}/lesson?step=2&lang=zh")
+    page.get_by_text(zh["lesson.step.group"]).first.wait_for(timeout=60_000)
+    assert page.get_by_text(zh["lang.name"]).count() and page.get_by_text(zh["ui.layer"]).count()  # sidebar in zh
+    page.get_by_text("输入通道 0 到 7").click()  # output 5 of 8 in G=2 reads 4–7: this reply is a standard conv's
+    page.get_by_role("button", name=zh["lesson.check"]).click()
+    page.get_by_text(zh["lesson.wrong"], exact=False).first.wait_for(timeout=30_000)
+    page.screenshot(path=SHOTS / "lesson-zh-step2.png", full_page=True)
+    page.keyboard.press("ArrowRight")  # Next
+    page.get_by_text(zh["lesson.step.sparsity"]).first.wait_for(timeout=30_000)
+    wait_for_url(page, "step=3", "lang=zh", "K=5")  # the step set its own layer
+    no_exception(page)
+    page.goto(f"{server.url}/lesson?step=5&present=1")
+    page.get_by_text("5. Depthwise convolution").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=30_000)  # a projector: no controls
+    page.screenshot(path=SHOTS / "lesson-present-step5.png")
     no_exception(page)
     page.close()
 

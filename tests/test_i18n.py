@@ -55,3 +55,28 @@ def test_keys_built_from_names_exist():
     wanted |= {f"conn.view.{v}" for v in VIEWS} | {f"kind.{k.value}" for k in Kind}
     wanted |= {f"preset.{k}" for k in PRESETS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
     assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))
+
+
+def test_figures_follow_the_language():
+    # Every text a figure shows comes from the language files: no English word is left in the Chinese figures.
+    from gconv.plots.connectivity import bipartite, mask_figure, shuffle_figure
+    from gconv.plots.numbers import numbers_figure
+    from gconv.plots.tensor3d import plan, tensor_figure
+    from gconv.spec import ConvSpec
+    from gconv.terms import cell_terms, sample_values
+
+    spec = ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
+    x, w, b = sample_values(spec)
+    i18n.use("zh")
+    try:
+        figs = [bipartite(spec, selected=5), bipartite(ConvSpec(C=512, N=512, G=8, K=3, H=8, W=8), selected=3),
+                mask_figure(spec), shuffle_figure(12, 3), tensor_figure(plan(spec, 5, 1, 1), 1, 1),
+                numbers_figure(spec, x, w, cell_terms(spec, x, w, b, 5, 1, 1))]
+        for fig in figs:
+            text = json.dumps(json.loads(fig.to_json()), ensure_ascii=False)
+            shown = re.findall(r'"(?:name|text|title|prefix|label|hovertemplate)": "([^"]*)"', text)
+            words = [s for s in shown if re.search(r"\b(?:kernel|kernels|inputs?|outputs?|group|groups|reads|channel|"
+                                                   r"weight mask|padding|play|pause)\b", s)]
+            assert not words, words[:5]
+    finally:
+        i18n.use("en")

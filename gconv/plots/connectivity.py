@@ -67,7 +67,7 @@ def _click_targets(fig: go.Figure, spec: ConvSpec, x: float) -> None:
     reads = [inputs_of(spec, int(k)) for k in n]
     lo, hi = [r.start for r in reads], [r.stop - 1 for r in reads]
     fig.add_trace(go.Scatter(
-        x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name="kernels",
+        x=np.full(len(n), x), y=(n + 0.5) / spec.N, mode="markers", customdata=n, name=t("fig.kernel_targets"),
         marker=dict(symbol="square", size=max(6, min(24, 600 // max(len(n), 1))), opacity=0.01,
                     line=dict(width=0)),
         hovertemplate=[t("fig.kernel_hover", k=k, g=gg, shape=_kernel_text(spec), first=a, last=b) + "<extra></extra>"
@@ -85,7 +85,7 @@ def _selected(fig: go.Figure, spec: ConvSpec, n: int, exact: bool) -> None:
     if exact:
         xs, ys = _segments(X_IN, (np.arange(a, b) + 0.5) / spec.C, X_KERNEL, yn)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=3),
-                                 name=f"kernel {n} reads inputs {a}–{b - 1}", hoverinfo="skip"))
+                                 name=t("fig.kernel_reads", n=n, first=a, last=b - 1), hoverinfo="skip"))
     else:
         fig.add_trace(go.Scatter(x=[X_IN, X_KERNEL, X_IN, X_IN], y=[a / spec.C, yn, b / spec.C, a / spec.C],
                                  fill="toself", mode="lines", fillcolor=rgba(colour, 0.55),

@@ -232,7 +232,7 @@ def _static(view: View, at: _Place) -> list[dict]:
                        in_depths),
                   grid(at.out_col_x(np.arange(view.out_cols.start, view.out_cols.stop + 1)),
                        at.out_z(np.arange(view.out_rows.start - 1, view.out_rows.stop)), list(at.out_depth.values()))])
-    traces.append(_lines("cells", GRID, 1.5, cells))
+    traces.append(_lines(t("fig3.grid"), GRID, 1.5, cells))
     return traces
 
 
@@ -325,9 +325,9 @@ def tensor_figure(view: View, i: int, j: int, height: int = 620) -> go.Figure:
     moving = [
         _mesh(t("fig3.cells_read"), READ, 1.0, lit),
         _mesh(t("fig3.kernel", n=view.n, shape=f"{spec.in_per_group}×{kh}×{kw}"), group_colour(g), 0.15, kernel),
-        _lines("kernel outline", group_colour(g), 6, edges),
+        _lines(t("fig3.outline"), group_colour(g), 6, edges),
         _mesh(f"y[{view.n}, i, j]", OUT_CELL, 1.0, cell),
-        _lines("link", OUT_CELL, 3, link, dash="dash"),
+        _lines(t("fig3.link"), OUT_CELL, 3, link, dash="dash"),
     ]
     data = static + moving + [_labels(view, at)]
     indices = list(range(len(static), len(static) + len(moving)))
