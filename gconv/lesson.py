@@ -67,6 +67,16 @@ def _span(r: range) -> dict:
     return {"first": r.start, "last": r.stop - 1}
 
 
+def asked_output(spec: ConvSpec) -> int:
+    """The output channel the questions ask about: one past the middle, so with G > 1 it is not in group 0 and
+    "inputs 0 to C/G − 1" is a wrong reply.
+
+    >>> asked_output(ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6))
+    5
+    """
+    return min(spec.N - 1, spec.N // 2 + 1)
+
+
 def question(step: int, spec: ConvSpec, n: int = 0) -> Question:
     """The question of step (1 to 7) for the layer on screen and its output channel n."""
     if not 1 <= step <= len(STEPS):

@@ -8,8 +8,8 @@ import streamlit as st
 
 from gconv import ConvSpec, GConvError, connectivity
 from gconv.i18n import t
-from gconv.lesson import STEPS, check, question
-from pages.shared import router, ui
+from gconv.lesson import STEPS, asked_output, check, question
+from pages.shared import classroom, router, ui
 
 GDC_PICTURE = Path(__file__).resolve().parent.parent / "assets" / "gdc_faces_aligned.json"
 STEP_COUNT = len(STEPS)
@@ -92,7 +92,7 @@ def _answer(q) -> str:
 
 
 def render() -> None:
-    presenting = ui.presenting()
+    presenting = classroom.presenting()
     teachers_link = ui.link_had("step") and ui.link_had_layer()
     step = ui.page_value("step", 1, ui.int_in(1, STEP_COUNT))
     if ui.page_value("layer_step", None) is None:
@@ -109,7 +109,7 @@ def render() -> None:
         st.caption(t("lesson.intro"))
     st.caption(t("lesson.progress", step=step, steps=STEP_COUNT))
     st.header(t(f"lesson.step.{key}"))
-    n = min(spec.N - 1, spec.N // 2 + 1) if key in ("group", "conv") else 0
+    n = asked_output(spec) if key in ("group", "conv") else 0
     left, right = st.columns([2, 3] if not presenting else [1, 1])
     with left:
         st.markdown(t(f"lesson.text.{key}"))
@@ -125,10 +125,10 @@ def render() -> None:
                    disabled=step == STEP_COUNT, shortcut="Right", icon=":material/arrow_forward:", width="stretch")
     st.caption(t("lesson.keys"))
     if presenting:
-        st.button(t("lesson.leave_present"), key="leave_present", on_click=ui.leave_presenter)
+        st.button(t("lesson.leave_present"), key="leave_present", on_click=classroom.leave_presenter)
     else:
         st.toggle(t("lesson.present"), key="present_toggle", value=False, help=t("lesson.present_help"),
-                  on_change=ui.enter_presenter)
+                  on_change=classroom.enter_presenter)
 
 
 router.page(render)

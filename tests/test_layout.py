@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "machine", "cost", "connectivity", "terms",
-        "equivalence", "ledger", "presets", "cli"}
+        "equivalence", "ledger", "presets", "cli", "i18n", "lesson"}
 LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
         "timing": {"harness", "cases", "noise", "roofline", "runs", "worker", "replicate", "plots"},
         "inspector": {"report", "hooks", "onnx_reader", "diagnose", "plots"}}
@@ -18,7 +18,8 @@ ERROR_FAMILY = {"GConvError", "SpecError", "ONNXError", "BudgetError"}
 LAYER_FIELDS = {"C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "in_per_group", "out_per_group",
                 "kernel_size", "kernel_area", "weight_shape", "in_hw", "out_hw", "stride_hw", "padding_hw",
                 "dilation_hw", "multiplier"}
-PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "pages" / "shared" / n for n in ("ui.py", "router.py")]
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "pages" / "shared" / n
+                                                      for n in ("ui.py", "router.py", "classroom.py")]
 
 
 def test_gconv_never_imports_streamlit():

@@ -13,7 +13,7 @@ import streamlit as st
 
 from gconv.i18n import t
 
-from . import ui
+from . import classroom, ui
 
 PAGES = [
     # (file, title, icon, url_path)
@@ -39,20 +39,20 @@ def main() -> None:
     # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
     page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
                          position="hidden")
-    ui.language()
-    presenting = ui.presenting()
+    classroom.language()
+    presenting = classroom.presenting()
     menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
         ui.set_current_page(page.url_path)
         spec = ui.layer_controls()
         with menu:
-            ui.language_control(st)
+            classroom.language_control(st)
             for f, _, icon, url in PAGES:
                 st.page_link(f, label=t(f"page.{url or 'home'}"), icon=icon, query_params=ui.link_params(spec))
             st.divider()
         if presenting:
-            ui.presenter_style()
+            classroom.presenter_style()
         ui.show_problems()
         page.run()
         ui.write_url()

@@ -32,6 +32,7 @@ SPEC = "spec"  # the valid layer this run shows
 FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
 RECTANGULAR = "_rect"  # the (h, w) controls are shown
 LANG = "_lang"  # this session's language: en or zh
+PRESENT = "_present"  # presenter mode (pages/shared/classroom.py)
 LINK_NOTES = "_link_notes"  # this run's notes on ignored link values
 SHOWN_PROBLEMS = "_shown_problems"  # the link's problems this run showed
 PAIR_LABELS = {"K": "ui.kernel", "stride": "ui.stride", "padding": "ui.padding", "dilation": "ui.dilation"}
@@ -314,60 +315,6 @@ def flag(text: str) -> bool:
     return parse_bool("value", text)
 
 
-def language() -> str:
-    """This session's language: the link's ?lang= on its first run (an unknown one is said and ignored), then the
-    sidebar's choice. Set for this run before anything is drawn."""
-    ss = _state()
-    ss.pop(LINK_NOTES, None)  # a new run: the last run's notes were shown already
-    if LANG not in ss:
-        text = st.query_params.get("lang")
-        ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
-        if text is not None and text not in i18n.LANGUAGES:
-            ss["_lang_problem"] = f"Link: lang={str(text)[:16]!r} ignored: valid: {', '.join(i18n.LANGUAGES)}"
-    i18n.use(ss[LANG])
-    return ss[LANG]
-
-
-PRESENT = "_present"  # presenter mode: ?present=1
-
-PRESENTER_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
-header[data-testid="stHeader"] {display: none !important;}
-.block-container, [data-testid="stMainBlockContainer"] {max-width: 100% !important; padding: 1.5rem 3rem !important;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, [data-testid="stAlert"] p,
-[data-testid="stWidgetLabel"] p, [role="radiogroup"] label p {font-size: 1.9rem !important; line-height: 1.45 !important;}
-h1 {font-size: 3.4rem !important;} h2, h3 {font-size: 2.6rem !important;}
-[data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p {font-size: 1.8rem !important;}
-[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"] {min-height: 4rem; padding: 0.6rem 2rem;}
-</style>"""
-
-
-def presenting() -> bool:
-    """Presenter mode, from the link's ?present=1 on the session's first run (kept in the link from then on)."""
-    ss = _state()
-    if PRESENT not in ss:
-        text = st.query_params.get("present")
-        try:
-            ss[PRESENT] = parse_bool("present", text) if text is not None else False
-        except GConvError as e:
-            ss[PRESENT] = False
-            ss["_present_problem"] = f"Link: {e}"
-    return ss[PRESENT]
-
-
-def presenter_style() -> None:
-    """Large type and figures, no sidebar: one lesson step fills a projector."""
-    st.html(PRESENTER_CSS)
-
-
-def leave_presenter() -> None:
-    _state()[PRESENT] = False
-
-
-def enter_presenter() -> None:
-    _state()[PRESENT] = True
-
-
 def link_had(*keys: str) -> bool:
     """True when the session's first link held all of keys (call before page_value consumes them)."""
     url = _state().get(URL_AT_START, {})
@@ -383,23 +330,6 @@ def link_had_layer() -> bool:
 def keep_in_url(key: str, value) -> None:
     """Write a page value that has no widget of its own to the URL at the end of the run."""
     _state().setdefault(URL_OUT, {})[key] = str(value)
-
-
-def language_control(where) -> None:
-    """The language switch (at the top of the sidebar)."""
-    ss = _state()
-    ss["w_lang"] = ss[LANG]
-
-    def on_change():
-        ss[LANG] = ss["w_lang"] or ss[LANG]
-
-    where.segmented_control(i18n.t("lang.label"), options=list(i18n.LANGUAGES), key="w_lang", on_change=on_change,
-                            format_func=lambda lang: i18n.strings(lang)["lang.name"], required=True,
-                            label_visibility="collapsed")
-    for key in ("_lang_problem", "_present_problem"):
-        problem = ss.pop(key, None)
-        if problem:
-            ss.setdefault(PROBLEMS, []).append(problem)
 
 
 def link_params(spec: ConvSpec) -> dict:
