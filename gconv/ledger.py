@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 from . import cost
 from .fmt import number
+from .i18n import has, t
 from .spec import ConvSpec, valid_groups
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the ledger."""
+    """One line of the ledger (key names it in the language files: ledger.<key>)."""
 
+    key: str
     quantity: str
     formula: str  # symbolic
     substituted: str  # the same formula with this layer's numbers
@@ -38,36 +40,36 @@ def rows(spec: ConvSpec, dtype: str = "fp32", batch: int = 1) -> list[Row]:
     sparsity = cost.kernel_sparsity(spec)
     dense = spec.dense()
     return [
-        Row("weights", "N·(C/G)·Kh·Kw", f"{number(N)}·{per_kernel}", cost.weight_params(spec), "params"),
-        Row("bias", "N if bias else 0", number(cost.bias_params(spec)), cost.bias_params(spec), "params"),
-        Row("params", "weights + bias", f"{number(cost.weight_params(spec))} + {number(cost.bias_params(spec))}",
+        Row("weights", "weights", "N·(C/G)·Kh·Kw", f"{number(N)}·{per_kernel}", cost.weight_params(spec), "params"),
+        Row("bias", "bias", "N if bias else 0", number(cost.bias_params(spec)), cost.bias_params(spec), "params"),
+        Row("params", "params", "weights + bias", f"{number(cost.weight_params(spec))} + {number(cost.bias_params(spec))}",
             cost.params(spec), "params"),
-        Row("nonzero weights per kernel", "(C/G)·Kh·Kw", per_kernel, sparsity.nonzero, "weights"),
-        Row("zeros per kernel, seen as dense", "(C − C/G)·Kh·Kw", f"({number(C)} − {number(spec.in_per_group)})·{_k(spec)}",
+        Row("nonzero", "nonzero weights per kernel", "(C/G)·Kh·Kw", per_kernel, sparsity.nonzero, "weights"),
+        Row("zeros", "zeros per kernel, seen as dense", "(C − C/G)·Kh·Kw", f"({number(C)} − {number(spec.in_per_group)})·{_k(spec)}",
             sparsity.zeros, "weights"),
-        Row("output size", "Ho×Wo = ⌊(H + 2p − d(K−1) − 1)/s⌋ + 1", f"{Ho}×{Wo}", Ho * Wo, "positions"),
-        Row("MACs per sample", "N·Ho·Wo·(C/G)·Kh·Kw", f"{number(N)}·{Ho}·{Wo}·{per_kernel}", macs, "MACs", "MAC"),
-        Row("FLOPs per sample", "2·MACs", f"2·{number(macs)}", flops, "FLOPs", "FLOP"),
-        Row(f"MACs per batch of {batch}", "batch·MACs", f"{batch}·{number(macs)}", batch * macs, "MACs", "MAC"),
-        Row(f"FLOPs per batch of {batch}", "2·batch·MACs", f"2·{batch}·{number(macs)}", batch * flops, "FLOPs",
+        Row("output_size", "output size", "Ho×Wo = ⌊(H + 2p − d(K−1) − 1)/s⌋ + 1", f"{Ho}×{Wo}", Ho * Wo, "positions"),
+        Row("macs", "MACs per sample", "N·Ho·Wo·(C/G)·Kh·Kw", f"{number(N)}·{Ho}·{Wo}·{per_kernel}", macs, "MACs", "MAC"),
+        Row("flops", "FLOPs per sample", "2·MACs", f"2·{number(macs)}", flops, "FLOPs", "FLOP"),
+        Row("macs_batch", f"MACs per batch of {batch}", "batch·MACs", f"{batch}·{number(macs)}", batch * macs, "MACs", "MAC"),
+        Row("flops_batch", f"FLOPs per batch of {batch}", "2·batch·MACs", f"2·{batch}·{number(macs)}", batch * flops, "FLOPs",
             "FLOP"),
-        Row("weight bytes", f"params·{b} B ({dtype})", f"{number(cost.params(spec))}·{b}",
+        Row("weight_bytes", "weight bytes", f"params·{b} B ({dtype})", f"{number(cost.params(spec))}·{b}",
             cost.weight_bytes(spec, dtype), "bytes"),
-        Row("input bytes", "batch·C·H·W·bytes", f"{batch}·{number(C)}·{spec.H}·{spec.W}·{b}",
+        Row("input_bytes", "input bytes", "batch·C·H·W·bytes", f"{batch}·{number(C)}·{spec.H}·{spec.W}·{b}",
             cost.input_bytes(spec, dtype, batch), "bytes"),
-        Row("output bytes", "batch·N·Ho·Wo·bytes", f"{batch}·{number(N)}·{Ho}·{Wo}·{b}",
+        Row("output_bytes", "output bytes", "batch·N·Ho·Wo·bytes", f"{batch}·{number(N)}·{Ho}·{Wo}·{b}",
             cost.output_bytes(spec, dtype, batch), "bytes"),
-        Row("minimum bytes moved", "input + weights + output",
+        Row("min_bytes", "minimum bytes moved", "input + weights + output",
             f"{number(cost.input_bytes(spec, dtype, batch))} + {number(cost.weight_bytes(spec, dtype))} + "
             f"{number(cost.output_bytes(spec, dtype, batch))}", cost.min_bytes(spec, dtype, batch), "bytes"),
-        Row("arithmetic intensity", "batch·FLOPs / minimum bytes",
+        Row("intensity", "arithmetic intensity", "batch·FLOPs / minimum bytes",
             f"{number(batch * flops)} / {number(cost.min_bytes(spec, dtype, batch))}",
             cost.intensity(spec, dtype, batch), "FLOP/byte", "FLOP"),
-        Row("dense (G=1) params", "N·C·Kh·Kw (+N)",
+        Row("dense_params", "dense (G=1) params", "N·C·Kh·Kw (+N)",
             f"{number(N)}·{number(C)}·{_k(spec)}" + (f" + {number(N)}" if spec.bias else ""), cost.params(dense), "params"),
-        Row("dense (G=1) MACs per sample", "N·Ho·Wo·C·Kh·Kw", f"{number(N)}·{Ho}·{Wo}·{number(C)}·{_k(spec)}",
+        Row("dense_macs", "dense (G=1) MACs per sample", "N·Ho·Wo·C·Kh·Kw", f"{number(N)}·{Ho}·{Wo}·{number(C)}·{_k(spec)}",
             cost.macs(dense), "MACs", "MAC"),
-        Row("weights / dense weights", "1/G", f"1/{number(G)}", cost.dense_ratio(spec), "ratio"),
+        Row("dense_ratio", "weights / dense weights", "1/G", f"1/{number(G)}", cost.dense_ratio(spec), "ratio"),
     ]
 
 
@@ -77,13 +79,28 @@ def visible(all_rows: list[Row], ops: str) -> list[Row]:
     return [r for r in all_rows if r.ops != other or r.unit == "FLOP/byte"]
 
 
-def to_csv(all_rows: list[Row]) -> str:
-    """The ledger as CSV text: quantity, formula, substituted, value, unit (values unformatted)."""
+def label(r: Row, batch: int = 1) -> str:
+    """The row's quantity in this run's language."""
+    return t(f"ledger.{r.key}", batch=batch)
+
+
+def formula(r: Row, dtype: str = "fp32") -> str:
+    """The row's symbolic formula in this run's language (most are only symbols)."""
+    return t(f"ledger.f.{r.key}", dtype=dtype, bytes=cost.dtype_bytes(dtype)) if has(f"ledger.f.{r.key}") else r.formula
+
+
+def unit(r: Row) -> str:
+    return t(f"unit.{r.unit}")
+
+
+def to_csv(all_rows: list[Row], dtype: str = "fp32", batch: int = 1) -> str:
+    """The ledger as CSV text: quantity, formula, substituted, value, unit (values unformatted), headers and
+    names in this run's language."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["quantity", "formula", "substituted", "value", "unit"])
+    writer.writerow([t(f"ledger.col.{c}") for c in ("quantity", "formula", "substituted", "value", "unit")])
     for r in all_rows:
-        writer.writerow([r.quantity, r.formula, r.substituted, r.value, r.unit])
+        writer.writerow([label(r, batch), formula(r, dtype), r.substituted, r.value, unit(r)])
     return buf.getvalue()
 
 

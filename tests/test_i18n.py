@@ -60,6 +60,7 @@ def test_keys_built_from_names_exist():
 def test_figures_follow_the_language():
     # Every text a figure shows comes from the language files: no English word is left in the Chinese figures.
     from gconv.plots.connectivity import bipartite, mask_figure, shuffle_figure
+    from gconv.plots.cost import group_sweep_figure, separable_figure
     from gconv.plots.numbers import numbers_figure
     from gconv.plots.tensor3d import plan, tensor_figure
     from gconv.spec import ConvSpec
@@ -71,12 +72,13 @@ def test_figures_follow_the_language():
     try:
         figs = [bipartite(spec, selected=5), bipartite(ConvSpec(C=512, N=512, G=8, K=3, H=8, W=8), selected=3),
                 mask_figure(spec), shuffle_figure(12, 3), tensor_figure(plan(spec, 5, 1, 1), 1, 1),
-                numbers_figure(spec, x, w, cell_terms(spec, x, w, b, 5, 1, 1))]
+                numbers_figure(spec, x, w, cell_terms(spec, x, w, b, 5, 1, 1)), group_sweep_figure(spec, "FLOP"),
+                separable_figure(spec)]
         for fig in figs:
             text = json.dumps(json.loads(fig.to_json()), ensure_ascii=False)
             shown = re.findall(r'"(?:name|text|title|prefix|label|hovertemplate)": "([^"]*)"', text)
             words = [s for s in shown if re.search(r"\b(?:kernel|kernels|inputs?|outputs?|group|groups|reads|channel|"
-                                                   r"weight mask|padding|play|pause)\b", s)]
+                                                   r"weight mask|padding|play|pause|params|count|standard|depthwise|pointwise|current)\b", s)]
             assert not words, words[:5]
     finally:
         i18n.use("en")
