@@ -30,7 +30,7 @@ def test_every_key_the_code_names_exists():
     prefixes = "|".join(sorted({k.split(".")[0] for k in FILES["en"]}))
     used = set()
     for path in [*(ROOT / "gconv").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]:
-        used |= set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.-]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(rf"""["']((?:{prefixes})\.[a-z_.-]*[a-z_-])["']""", path.read_text(encoding="utf-8")))
     assert used and not used - set(FILES["en"]), sorted(used - set(FILES["en"]))
 
 
@@ -45,6 +45,7 @@ def test_language_is_per_run_and_unknown_ones_are_refused():
 
 
 def test_keys_built_from_names_exist():
+    from gconv.gdc.datasets import DATASETS, REGIONS
     from gconv.lesson import STEPS
     from gconv.presets import PRESETS
     from gconv.spec import Kind
@@ -53,7 +54,8 @@ def test_keys_built_from_names_exist():
 
     wanted = {f"page.{url or 'home'}" for _, _, _, url in PAGES} | {f"home.page.{url}" for _, _, _, url in PAGES[1:]}
     wanted |= {f"conn.view.{v}" for v in VIEWS} | {f"kind.{k.value}" for k in Kind}
-    wanted |= {f"preset.{k}" for k in PRESETS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
+    wanted |= {f"preset.{k}" for k in PRESETS}
+    wanted |= {f"gdc.{kind}.{d}" for d in DATASETS for kind in ("dataset", "describe")} | {f"gdc.region.{r}" for r in REGIONS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
     assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))
 
 
@@ -80,5 +82,27 @@ def test_figures_follow_the_language():
             words = [s for s in shown if re.search(r"\b(?:kernel|kernels|inputs?|outputs?|group|groups|reads|channel|"
                                                    r"weight mask|padding|play|pause|params|count|standard|depthwise|pointwise|current)\b", s)]
             assert not words, words[:5]
+    finally:
+        i18n.use("en")
+
+
+def test_gdc_lab_figures_and_rows_follow_the_language():
+    from gconv.gdc.datasets import build
+    from gconv.gdc.input_size import as_rows, attempts
+    from gconv.gdc.plots import curves_figure, samples_figure, weight_maps_figure
+    from gconv.gdc.training import GDCConfig, train
+
+    result = train(GDCConfig(epochs=1, width=4, map_size=6))
+    i18n.use("zh")
+    try:
+        figs = [curves_figure(result), weight_maps_figure(result, 1, 0), samples_figure(build("synthetic"))]
+        for fig in figs:
+            text = json.dumps(json.loads(fig.to_json()), ensure_ascii=False)
+            shown = re.findall(r'"(?:name|text|title)": "([^"]*)"', text)
+            assert not [s for s in shown if re.search(r"\b(?:accuracy|loss|epoch|channel|weights?|test|train|"
+                                                     r"images?|region|cross|square)\b", s)], shown
+        rows = as_rows(attempts(result))
+        assert list(rows[0]) == [FILES["zh"]["size.col.approach"], FILES["zh"]["size.col.accuracy"],
+                                 FILES["zh"]["size.col.what"]]
     finally:
         i18n.use("en")

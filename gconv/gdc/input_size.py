@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from ..equivalence import gdc_conv
 from ..errors import GConvError
+from ..i18n import t
 from .datasets import build
 from .training import GDCResult, load_models
 
@@ -45,26 +46,24 @@ def attempts(result: GDCResult, scale: float = 4 / 3) -> list[Attempt]:
     out = []
     try:
         _accuracy(gdc(x), y)
-        out.append(Attempt("GDC as trained", None, "ran, unexpectedly"))
+        out.append(Attempt(t("size.gdc_trained"), None, t("size.ran")))
     except GConvError as e:
-        out.append(Attempt(f"GDC as trained on {x.shape[-1]}×{x.shape[-1]}", None, f"breaks: {e}"))
+        out.append(Attempt(t("size.gdc_on", size=x.shape[-1]), None, t("size.breaks", error=e)))
     resized = F.interpolate(x, size=(S, S), mode="bilinear", align_corners=False)
-    out.append(Attempt(f"resize the image back to {S}×{S}", _accuracy(gdc(resized), y),
-                       "what face models do: detect, align and resize every face to the training size"))
+    out.append(Attempt(t("size.resize", S=S), _accuracy(gdc(resized), y), t("size.resize_note")))
     pooled = F.adaptive_avg_pool2d(feats, M)
-    out.append(Attempt(f"adaptive-pool the feature map to {M}×{M}", _accuracy(gdc.fc(gdc.head(pooled)), y),
-                       "keeps the GDC's positions meaning the same parts of the image"))
+    out.append(Attempt(t("size.pool", M=M), _accuracy(gdc.fc(gdc.head(pooled)), y), t("size.pool_note")))
     h, wd = feats.shape[-2:]
     stretched = F.interpolate(gdc.head.weight.unsqueeze(1), size=(h, wd), mode="bilinear",
                               align_corners=False).squeeze(1) * (M * M) / (h * wd)
-    out.append(Attempt(f"resample the GDC kernel to {h}×{wd}", _accuracy(gdc.fc(gdc_conv(feats, stretched)), y),
-                       "stretch the learned weight map to the new map size (rescaled to the same total)"))
-    out.append(Attempt("GAP, as trained", _accuracy(gap(x), y),
-                       "runs at any size (no weights tied to positions), but never knew where things were"))
+    out.append(Attempt(t("size.resample", h=h, w=wd), _accuracy(gdc.fc(gdc_conv(feats, stretched)), y),
+                       t("size.resample_note")))
+    out.append(Attempt(t("size.gap"), _accuracy(gap(x), y), t("size.gap_note")))
     return out
 
 
 def as_rows(items: list[Attempt]) -> list[dict]:
     """Attempts as table rows with readable accuracies."""
-    return [{"approach": a.approach, "test accuracy": "does not run" if a.accuracy is None else f"{a.accuracy:.1%}",
-             "what happens": a.note} for a in items]
+    return [{t("size.col.approach"): a.approach,
+             t("size.col.accuracy"): t("size.does_not_run") if a.accuracy is None else f"{a.accuracy:.1%}",
+             t("size.col.what"): a.note} for a in items]

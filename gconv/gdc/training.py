@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GConvError
+from ..i18n import t
 from ..machine import torch_settings
 from .datasets import Dataset, build, default_map_size, map_sizes
 from .heads import Classifier
@@ -157,7 +158,8 @@ def train(config: GDCConfig = GDCConfig(), progress: Callable[[float, str], None
                     opt.step()
                 _record(runs[head], model, ((xtr, ytr), (xte, yte)))
                 if progress:
-                    progress((2 * epoch + i + 1) / steps, f"epoch {epoch + 1}/{config.epochs}: {head.upper()}")
+                    progress((2 * epoch + i + 1) / steps, t("gdc.progress", epoch=epoch + 1, epochs=config.epochs,
+                                                            head=head.upper()))
             weights.append(models["gdc"].head.weight.detach().clone().numpy())
     region = region_on_map(data.region, config.map_size) if data.region is not None else None
     return GDCResult(config, runs["gdc"], runs["gap"], np.stack(weights), region, time.perf_counter() - start,
