@@ -96,7 +96,7 @@ def render() -> None:
     st.title(t("page.gdc"))
     st.markdown(t("gdc.intro"))
     config = controls()
-    st.caption(t(f"gdc.describe.{config.dataset}") + ".")
+    st.caption(t(f"gdc.describe.{config.dataset}"))
     result = shared_memo("gdc-trainings").peek(config)
     if result is None:
         if st.button(t("gdc.train"), type="primary", key="gdc_train"):

@@ -177,13 +177,7 @@ def digits(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
 
 DATASETS = ("synthetic", "faces", "faces-aligned", "digits")
 IMAGE_SIZES = {"synthetic": SYNTHETIC_SIZE, "faces": FACE_SIZE, "faces-aligned": FACE_SIZE, "digits": 8}
-DESCRIPTIONS = {
-    "synthetic": "synthetic \"where, not what\": a cross and a square in every image; the class is which one "
-                 "sits in the informative region",
-    "faces": "real aligned faces vs non-face patches (skimage.data.lfw_subset)",
-    "faces-aligned": "real aligned faces vs the same faces with top and bottom halves swapped",
-    "digits": "real handwritten digits, 8×8, ten classes (sklearn load_digits)",
-}
+# What each dataset is, in words: in the language files (gdc.describe.<name>), shown by the lab.
 
 
 def sizes_dividing(image_size: int) -> list[int]:
