@@ -1,8 +1,4 @@
 """Home: the story from convolution to GDC in seven pictures, each with its text and its preset."""
-import json
-from pathlib import Path
-
-import numpy as np
 import streamlit as st
 
 from gconv import i18n
@@ -10,9 +6,6 @@ from gconv.i18n import t
 from gconv.presets import PRESETS
 from pages.shared import router, ui
 
-# What the GDC lab's training learned on aligned faces; made by
-# `python -m gconv gdc --dataset faces-aligned --save-weights assets/gdc_faces_aligned.json` (a test retrains it).
-GDC_PICTURE = Path(__file__).resolve().parent.parent / "assets" / "gdc_faces_aligned.json"
 
 # (lesson step, preset the step loads, page it opens): the story's text is the lesson's, in both languages.
 STEPS = [("conv", "standard", "pages/connectivity.py"), ("group", "resnext", "pages/connectivity.py"),
@@ -24,11 +17,10 @@ STEPS = [("conv", "standard", "pages/connectivity.py"), ("group", "resnext", "pa
 @st.cache_resource(show_spinner=False)
 def pictures(lang: str) -> dict:
     """The seven figures: the same for every visitor of a language, so built once per server and language."""
-    from gconv.plots.story import story_figures
+    from gconv.plots.story import learned_gdc, story_figures
 
-    run = json.loads(GDC_PICTURE.read_text())
-    caption = t("home.gdc_caption", gdc=f"{run['gdc_test_acc']:.0%}", gap=f"{run['gap_test_acc']:.0%}")
-    return story_figures(np.array(run["relative_weights"]), caption)
+    run = learned_gdc()
+    return story_figures(run.relative, t("home.gdc_caption", gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}"))
 
 
 def render() -> None:

@@ -1,9 +1,5 @@
 """Lesson: the story's seven steps, one screen each; each sets its layer, draws it and asks one predict-then-reveal
 question computed from the layer on screen. The step lives in the URL (?step=3); ?present=1 is for a projector."""
-import json
-from pathlib import Path
-
-import numpy as np
 import streamlit as st
 
 from gconv import ConvSpec, GConvError, connectivity
@@ -11,7 +7,6 @@ from gconv.i18n import t
 from gconv.lesson import STEPS, asked_output, check, question
 from pages.shared import classroom, router, ui
 
-GDC_PICTURE = Path(__file__).resolve().parent.parent / "assets" / "gdc_faces_aligned.json"
 STEP_COUNT = len(STEPS)
 
 
@@ -20,7 +15,7 @@ def figure(key: str, spec: ConvSpec, n: int, shown: bool):
     (checked or revealed) it is the plain layer: the step's own figure would give the answer away."""
     from gconv.plots.connectivity import bipartite, mask_figure, reachability_figure
     from gconv.plots.cost import separable_figure
-    from gconv.plots.story import gdc_vs_gap_figure
+    from gconv.plots.story import gdc_vs_gap_figure, learned_gdc
 
     if not shown and key != "gdc":
         return bipartite(spec)
@@ -34,9 +29,8 @@ def figure(key: str, spec: ConvSpec, n: int, shown: bool):
     if key == "separable":
         return separable_figure(spec)
     if key == "gdc":
-        run = json.loads(GDC_PICTURE.read_text())
-        return gdc_vs_gap_figure(np.array(run["relative_weights"]),
-                                 f"GDC {run['gdc_test_acc']:.0%}, GAP {run['gap_test_acc']:.0%}" if shown else "")
+        run = learned_gdc()
+        return gdc_vs_gap_figure(run.relative, f"GDC {run.gdc_acc:.0%}, GAP {run.gap_acc:.0%}" if shown else "")
     return bipartite(spec, selected=n)
 
 

@@ -7,16 +7,22 @@ pages, on layers small enough to read at a glance.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..cost import separable_ratio
+from ..i18n import ASSETS
 from ..spec import ConvSpec
 from .connectivity import bipartite, mask_figure, shuffle_figure
 from .style import PALETTE, base_layout
 
 HEIGHT = 230
+GDC_RUN = ASSETS / "gdc_faces_aligned.json"  # what the GDC lab learned on aligned vs swapped faces
 # The layer each step draws (the Load buttons still load the papers' real layers).
 STANDARD = ConvSpec(C=4, N=4, G=1, K=3, H=6, W=6, padding=1)
 GROUPED = ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
@@ -25,6 +31,22 @@ SHUFFLE = (9, 3)  # channels, groups: ShuffleNet's g=3
 DEPTHWISE = ConvSpec(C=6, N=6, G=6, K=3, H=6, W=6, padding=1)
 SEPARABLE_K = 3
 SEPARABLE_N = np.unique(np.geomspace(1, 1024, 64).astype(int))
+
+
+@dataclass(frozen=True)
+class LearnedGDC:
+    """A GDC the lab trained: its |weights| over their mean (M, M), and both heads' test accuracies."""
+
+    relative: np.ndarray
+    gdc_acc: float
+    gap_acc: float
+
+
+def learned_gdc(path: Path = GDC_RUN) -> LearnedGDC:
+    """The stored run the GDC pictures show (made by `python -m gconv gdc --dataset faces-aligned
+    --save-weights FILE`; a test retrains it)."""
+    run = json.loads(path.read_text())
+    return LearnedGDC(np.array(run["relative_weights"]), run["gdc_test_acc"], run["gap_test_acc"])
 
 
 def _mini(fig: go.Figure, title: str) -> go.Figure:
