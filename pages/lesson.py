@@ -111,7 +111,12 @@ def render() -> None:
             kh, kw = spec.kernel_size
             st.caption(t("lesson.layer_note", C=spec.C, N=spec.N, G=spec.G, K=f"{kh}×{kw}"))
         shown = ask(step, spec, n, presenting)
-    right.plotly_chart(figure(key, spec, n, shown), key=f"lesson_chart_{step}", config={"displayModeBar": False})
+    fig = figure(key, spec, n, shown)
+    if presenting:
+        from gconv.plots.style import projector
+
+        fig = projector(fig)
+    right.plotly_chart(fig, key=f"lesson_chart_{step}", config={"displayModeBar": False})
     back, _, forward = st.columns([1, 2, 1])
     back.button(t("lesson.back"), key="lesson_back", on_click=go_to, args=(step - 1,), disabled=step == 1,
                 shortcut="Left", icon=":material/arrow_back:", width="stretch")

@@ -3,7 +3,7 @@ its misconception, presenter mode, and bad links repaired. Oracles: the lesson's
 each checked against torch in test_lesson.py) and the language files."""
 import json
 
-from apptest import run_app
+from apptest import chart, run_app
 from conftest import ROOT
 from gconv.lesson import STEPS
 
@@ -58,6 +58,8 @@ def test_chinese_and_presenter_mode():
     assert at.header[0].value == ZH["lesson.step.shuffle"]
     assert not at.radio and not at.text_input  # presenter: question and reveal only
     assert any("stSidebar" in h.proto.body for h in at.get("html"))  # the projector style hides the sidebar
+    fig = chart(at, "lesson_chart")
+    assert fig["layout"]["height"] == 720 and fig["layout"]["font"]["size"] == 18  # a figure for the back row
     at.button(key="leave_present").click().run()
     assert at.radio
 
