@@ -5,6 +5,7 @@ import os
 import streamlit as st
 
 from gconv import BudgetError, GConvError
+from gconv.i18n import t
 from pages.shared import router, ui
 from pages.shared.memo import shared_memo
 
@@ -15,24 +16,25 @@ def settings():
 
     devices = available_devices()
     c = st.columns(4)
-    device = ui.bound_widget(c[0].selectbox, "device", "device", devices[0], ui.one_of(devices), options=devices)
+    device = ui.bound_widget(c[0].selectbox, t("timing.device"), "device", devices[0], ui.one_of(devices), options=devices)
     dtypes = shared_memo("dtypes").get_or_compute(device, lambda: supported_dtypes(device))
-    dtype = ui.bound_widget(c[1].selectbox, "dtype", "tdtype", "fp32", ui.one_of(dtypes), options=dtypes,
+    dtype = ui.bound_widget(c[1].selectbox, t("cost.dtype"), "tdtype", "fp32", ui.one_of(dtypes), options=dtypes,
                             fit=lambda d: d if d in dtypes else "fp32")
-    layout = ui.bound_widget(c[2].selectbox, "memory format", "layout", "nchw", ui.one_of(["nchw", "channels_last"]),
+    layout = ui.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", ui.one_of(["nchw", "channels_last"]),
                              options=["nchw", "channels_last"])
-    batch = ui.bound_widget(c[3].number_input, "batch size", "tbatch", 8, ui.int_in(1, 256), min_value=1,
+    batch = ui.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, ui.int_in(1, 256), min_value=1,
                             max_value=256)
     c = st.columns(4)
-    direction = ui.bound_widget(c[0].selectbox, "direction", "direction", "forward",
-                                ui.one_of(["forward", "forward+backward"]), options=["forward", "forward+backward"])
-    graph = ui.bound_widget(c[1].toggle, "CUDA graph replay", "graph", False, ui.flag,
+    direction = ui.bound_widget(c[0].selectbox, t("timing.direction"), "direction", "forward",
+                                ui.one_of(["forward", "forward+backward"]), options=["forward", "forward+backward"],
+                                format_func=lambda d: t(f"timing.direction.{d}"))
+    graph = ui.bound_widget(c[1].toggle, t("timing.graph"), "graph", False, ui.flag,
                             to_url=lambda v: "true" if v else "false", disabled=device != "cuda",
-                            help="replays a captured graph: removes kernel launch overhead (CUDA only)")
+                            help=t("timing.graph_help"))
     cores = os.cpu_count() or 1
-    threads = ui.bound_widget(c[2].number_input, "CPU threads", "threads", min(cores, 2), ui.int_in(1, 256),
+    threads = ui.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2), ui.int_in(1, 256),
                               fit=lambda t: min(t, cores), min_value=1, max_value=cores, disabled=device != "cpu")
-    run_time = ui.bound_widget(c[3].select_slider, "seconds per measurement", "runtime", 0.2,
+    run_time = ui.bound_widget(c[3].select_slider, t("timing.runtime"), "runtime", 0.2,
                                lambda t: float(ui.one_of(["0.05", "0.1", "0.2", "0.5", "1.0"])(t)),
                                options=[0.05, 0.1, 0.2, 0.5, 1.0])
     return TimingConfig(device=device, dtype=dtype, memory_format=layout, batch=batch,
@@ -45,7 +47,7 @@ def run(kind: str, spec, config, slot):
     from gconv.timing import run
 
     key = (config.device, config.dtype, config.threads)
-    bar = slot.progress(0.0, text="waiting for the device…")
+    bar = slot.progress(0.0, text=t("timing.waiting"))
     result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=text),
                  on_wait=ui.device_wait_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
     shared_memo("peaks").get_or_compute(key, lambda: result.peaks)
@@ -53,7 +55,7 @@ def run(kind: str, spec, config, slot):
 
 
 def _spread(row: dict) -> str:
-    return f"{row['spread']:.0%}" + (" unstable" if row["unstable"] else "")
+    return f"{row['spread']:.0%}" + (f" {t('figt.unstable_short')}" if row["unstable"] else "")
 
 
 def show(result) -> None:
@@ -64,36 +66,33 @@ def show(result) -> None:
 
     rows, peaks = result.rows, result.peaks
     if result.waited:
-        st.info(f"Waited {result.waited:.1f} s for another job on the device (measurements never overlap).",
+        st.info(t("timing.waited", seconds=f"{result.waited:.1f}"),
                 icon=":material/hourglass_empty:")
-    st.caption(f"Measured in the timing worker ({result.environment['process']}), a process apart from the app's "
-               "server, in interleaved rounds: " + " · ".join(f"{k}: {v}" for k, v in result.environment.items()
+    st.caption(t("timing.measured_in", process=result.environment["process"]) + " " + " · ".join(f"{k}: {v}" for k, v in result.environment.items()
                                                                if k != "process"))
-    st.caption(" · ".join(f"peak {p.flops / 1e9:,.1f} GFLOP/s and {p.bandwidth / 1e9:,.1f} GB/s ({p.source})"
-                          for p in peaks))
-    st.table([{"case": r["case"], "G": r["G"], "batch": r["batch"], "median ms": f"{r['median_ms']:,.4f}",
-               "spread (IQR/median)": _spread(r), "runs": r["runs"], "GFLOP/s": f"{r['gflops']:,.1f}",
+    st.caption(" · ".join(t("timing.peak", flops=f"{p.flops / 1e9:,.1f}", bandwidth=f"{p.bandwidth / 1e9:,.1f}",
+                            source=p.source) for p in peaks))
+    col = {k: t(f"timing.col.{k}") for k in ("case", "median", "spread", "runs", "roofline", "kernel")}
+    st.table([{col["case"]: r["case"], "G": r["G"], "batch": r["batch"], col["median"]: f"{r['median_ms']:,.4f}",
+               col["spread"]: _spread(r), col["runs"]: r["runs"], "GFLOP/s": f"{r['gflops']:,.1f}",
                "GB/s": f"{r['gbps']:,.1f}", "FLOP/byte": f"{r['intensity']:,.2f}",
-               "of roofline": "" if r["roofline_fraction"] is None else f"{r['roofline_fraction']:.0%}",
-               "kernel": r["kernels"].split(",")[0]} for r in rows])
+               col["roofline"]: "" if r["roofline_fraction"] is None else f"{r['roofline_fraction']:.0%}",
+               col["kernel"]: r["kernels"].split(",")[0]} for r in rows])
     if result.unstable:
-        names = "; ".join(f"{r['case']} at G={r['G']}, batch {r['batch']} ({r['spread']:.0%})" for r in result.unstable)
-        st.warning(f"Unstable rows, drawn hollow and grey: {names}. Their blocks still varied by more than "
-                   f"{NOISE_THRESHOLD:.0%} (IQR/median) after re-measuring: another program or the machine's clock "
-                   "varied during the measurement. Time them again.", icon=":material/warning:")
+        names = "; ".join(t("timing.unstable_row", case=r["case"], G=r["G"], batch=r["batch"],
+                            spread=f"{r['spread']:.0%}") for r in result.unstable)
+        st.warning(t("timing.unstable", names=names, threshold=f"{NOISE_THRESHOLD:.0%}"), icon=":material/warning:")
     else:
-        st.caption(f"Every row settled: its middle half of blocks lies within {NOISE_THRESHOLD:.0%} of its median.")
+        st.caption(t("timing.settled", threshold=f"{NOISE_THRESHOLD:.0%}"))
     if result.kind == "groups":
         st.plotly_chart(groups_figure(rows), key="groups_chart", config={"displayModeBar": False})
     st.plotly_chart(roofline_figure(rows, peaks), key="roofline_chart", config={"displayModeBar": False})
-    st.caption("Above 100% of the roof means the working set fit in cache (the roof's bandwidth is a large "
-               "copy through DRAM) or the kernel does fewer multiplications than the direct count (e.g. "
-               "Winograd); FLOPs and bytes are the cost model's, not counters.")
+    st.caption(t("timing.above_roof"))
     c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", result.to_csv(), file_name="gconv-timings.csv", mime="text/csv")
-    c2.download_button("Download JSON", json.dumps(result.as_dict(), indent=2), file_name="gconv-timings.json",
+    c1.download_button(t("timing.download_csv"), result.to_csv(), file_name="gconv-timings.csv", mime="text/csv")
+    c2.download_button(t("timing.download_json"), json.dumps(result.as_dict(), indent=2), file_name="gconv-timings.json",
                        mime="application/json")
-    with st.expander("Reproduce outside the app (standalone script)"):
+    with st.expander(t("timing.reproduce")):
         st.code(script(result.spec, result.config), language="python")
 
 
@@ -104,40 +103,39 @@ def replication_section(config) -> None:
     from gconv.timing.plots import replication_figure
     from gconv.timing.replicate import EXPERIMENTS, replicate
 
-    st.subheader("Replicate a paper: ShuffleNet V2's guidelines")
-    st.markdown("Ma et al. (ECCV 2018, Sec. 2) held FLOPs fixed and still measured different speeds: **G1** equal "
-                "channel widths are fastest, **G2** more groups are slower. Replay their experiments on this "
-                "machine, with the paper's GPU (GTX 1080Ti) and ARM (Snapdragon 810) figures beside.")
+    st.subheader(t("timing.replicate_title"))
+    st.markdown(t("timing.replicate_intro"))
     c = st.columns([2, 1, 1])
-    name = ui.bound_widget(c[0].selectbox, "experiment", "experiment", "shufflenet-g2", ui.one_of(list(EXPERIMENTS)),
+    name = ui.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", "shufflenet-g2", ui.one_of(list(EXPERIMENTS)),
                            options=list(EXPERIMENTS), format_func=lambda k: EXPERIMENTS[k][0])
-    batch = ui.bound_widget(c[1].number_input, "batch (the paper does not say; 1)", "rbatch", 1, ui.int_in(1, 64),
+    batch = ui.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, ui.int_in(1, 64),
                             min_value=1, max_value=64)
     slot = st.empty()
-    if c[2].button("Replicate", key="replicate", type="primary"):
-        bar = slot.progress(0.0, text="waiting for the device…")
+    if c[2].button(t("timing.replicate"), key="replicate", type="primary"):
+        bar = slot.progress(0.0, text=t("timing.waiting"))
         try:
             ui.set_page_value("replication", replicate(
                 name, replace(config, batch=batch, backward=False, cuda_graph=False),
                 progress=lambda f, text: bar.progress(min(f, 1.0), text=text), on_wait=ui.device_wait_note(slot),
                 isolated=True))
         except GConvError as e:
-            slot.error(f"Cannot replicate this here: {e}", icon=":material/block:")
+            slot.error(t("timing.cannot_replicate", error=e), icon=":material/block:")
             return
         slot.empty()
     rep = ui.page_value("replication", None)
     if rep is None:
-        st.info("Press **Replicate**: 40 convs per row, a few seconds.")
+        st.info(t("timing.press_replicate"))
         return
-    st.table([{"row": r["setting"], "widths (c1, c2)" if "c1" in r else "c": f"{r['c1']}, {r['c2']}" if "c1" in r
-               else r["c"], "FLOPs": f"{r['flops']:,}", "memory access (elements)": f"{r['mac']:,}",
-               "median ms": f"{r['median_ms']:,.3f}", "spread": _spread(r), "speed here": f"{r['relative_speed']:.2f}×",
-               "paper GPU": f"{r['paper_gpu']:.2f}×", "paper ARM": f"{r['paper_arm']:.2f}×"} for r in rep.rows])
+    col = {k: t(f"timing.rcol.{k}") for k in ("row", "widths", "mac", "median", "spread", "here", "gpu", "arm")}
+    st.table([{col["row"]: r["setting"], col["widths"] if "c1" in r else "c": f"{r['c1']}, {r['c2']}" if "c1" in r
+               else r["c"], "FLOPs": f"{r['flops']:,}", col["mac"]: f"{r['mac']:,}",
+               col["median"]: f"{r['median_ms']:,.3f}", col["spread"]: _spread(r),
+               col["here"]: f"{r['relative_speed']:.2f}×", col["gpu"]: f"{r['paper_gpu']:.2f}×",
+               col["arm"]: f"{r['paper_arm']:.2f}×"} for r in rep.rows])
     st.plotly_chart(replication_figure(rep), key="replication_chart", config={"displayModeBar": False})
     st.markdown("\n".join(f"- {line}" for line in rep.findings))
-    st.caption(f"Batch {rep.config.batch}: the paper does not state the batch size for these tables. Memory access "
-               "cost is the paper's MAC (Eq. 1–2), hw(c1 + c2) + c1·c2/g elements per layer, not multiply-adds.")
-    st.download_button("Download the replication (JSON)", json.dumps(rep.as_dict(), indent=2),
+    st.caption(t("timing.replicate_note", batch=rep.config.batch))
+    st.download_button(t("timing.download_replication"), json.dumps(rep.as_dict(), indent=2),
                        file_name=f"gconv-{rep.name}.json", mime="application/json")
 
 
@@ -145,13 +143,11 @@ def render() -> None:
     from gconv.timing import RUNS
 
     spec = ui.current_spec()
-    st.title("Timings")
-    st.markdown(f"Real torch kernels for **{spec.torch_repr()}** on this machine. Fewer FLOPs is not "
-                "proportionally faster: grouped and depthwise convs read as many bytes for far fewer FLOPs, and "
-                "different kernels run them.")
+    st.title(t("page.timing"))
+    st.markdown(t("timing.intro", layer=spec.torch_repr()))
     config = settings()
     buttons = st.columns(len(RUNS))
-    pressed = [k for (k, label), col in zip(RUNS.items(), buttons) if col.button(label, key=f"time_{k}",
+    pressed = [k for k, col in zip(RUNS, buttons) if col.button(t(f"timing.run.{k}"), key=f"time_{k}",
                                                                                    type="primary" if k == "layer"
                                                                                    else "secondary")]
     # One slot holds the results: a new run empties it first, so no chart of the last run is redrawn by the
@@ -162,19 +158,18 @@ def render() -> None:
         try:
             ui.set_page_value("result", run(pressed[0], spec, config, slot))
         except BudgetError as e:  # said before anything is allocated
-            error = f"Not timed: {e}"
+            error = t("timing.not_timed", error=e)
         except GConvError as e:  # a setting this machine cannot time (a device or dtype it lacks)
-            error = f"Cannot time this: {e}"
+            error = t("timing.cannot_time", error=e)
     result = ui.page_value("result", None)
     if error:
         slot.error(error, icon=":material/block:")
     elif result is None:
-        slot.info("Timings start only when you press a button: each takes a few seconds, and one run at a time "
-                  "uses the device.")
+        slot.info(t("timing.press"))
     else:
         with slot.container():
             if result.spec != spec:
-                st.caption("These results are for an earlier layer: " + result.spec.torch_repr())
+                st.caption(t("timing.earlier", layer=result.spec.torch_repr()))
             show(result)
     replication_section(config)
 

@@ -55,6 +55,9 @@ def test_keys_built_from_names_exist():
     wanted = {f"page.{url or 'home'}" for _, _, _, url in PAGES} | {f"home.page.{url}" for _, _, _, url in PAGES[1:]}
     wanted |= {f"conn.view.{v}" for v in VIEWS} | {f"kind.{k.value}" for k in Kind}
     wanted |= {f"preset.{k}" for k in PRESETS}
+    from gconv.timing import RUNS
+
+    wanted |= {f"timing.run.{k}" for k in RUNS}
     wanted |= {f"gdc.{kind}.{d}" for d in DATASETS for kind in ("dataset", "describe")} | {f"gdc.region.{r}" for r in REGIONS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
     assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))
 

@@ -6,18 +6,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import t
 from ..plots.style import PALETTE, base_layout
 from .roofline import Peaks
 
 SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star", "cross", "hexagon"]
 
 
-def _unstable_trace(xs: list, ys: list, rows: list[dict], name: str = "unstable (spread over 10%)",
-                    **kwargs) -> go.Scatter:
+def _unstable_trace(xs: list, ys: list, rows: list[dict], name: str | None = None, **kwargs) -> go.Scatter:
     """The unstable rows' points, hollow and grey, each with its reason on hover."""
-    return go.Scatter(x=xs, y=ys, mode="markers", name=name,
+    return go.Scatter(x=xs, y=ys, mode="markers", name=name or t("figt.unstable"),
                       marker=dict(color="#999", size=12, symbol="circle-open", line=dict(width=2)),
-                      hovertext=[r["note"] for r in rows], hovertemplate="%{hovertext}<extra>unstable</extra>",
+                      hovertext=[r["note"] for r in rows], hovertemplate="%{hovertext}<extra>" + t("figt.unstable_short") + "</extra>",
                       **kwargs)
 
 
@@ -28,7 +28,7 @@ def groups_figure(rows: list[dict]) -> go.Figure:
     gs = [r["G"] for r in rows]
     solid = [r for r in rows if not r["unstable"]]
     fig.add_trace(go.Scatter(x=[r["G"] for r in solid], y=[r["median_ms"] for r in solid],
-                             name="measured time (median)", mode="lines+markers",
+                             name=t("figt.measured"), mode="lines+markers",
                              marker=dict(color=PALETTE[0], size=9),
                              error_y=dict(type="data", array=[r["iqr_ms"] / 2 for r in solid], visible=True),
                              hovertemplate="G=%{x}: %{y:.4f} ms<extra></extra>"), secondary_y=False)
@@ -36,14 +36,13 @@ def groups_figure(rows: list[dict]) -> go.Figure:
     if shaky:
         fig.add_trace(_unstable_trace([r["G"] for r in shaky], [r["median_ms"] for r in shaky], shaky),
                       secondary_y=False)
-    fig.add_trace(go.Scatter(x=gs, y=[r["macs"] for r in rows], name="MACs (cost model)", mode="lines+markers",
+    fig.add_trace(go.Scatter(x=gs, y=[r["macs"] for r in rows], name=t("figt.macs"), mode="lines+markers",
                              marker=dict(color=PALETTE[1], size=8, symbol="diamond"), line=dict(dash="dot"),
                              hovertemplate="G=%{x}: %{y:,} MACs<extra></extra>"), secondary_y=True)
-    base_layout(fig, "Time vs groups: MACs fall as 1/G, time does not<br><sup>median of torch.utils.benchmark "
-                     "blocked_autorange, bars = IQR</sup>", height=420)
-    fig.update_xaxes(type="log", title="groups G (log scale)", tickvals=gs, ticktext=[str(g) for g in gs])
-    fig.update_yaxes(type="log", title="time per call (ms, log)", secondary_y=False)
-    fig.update_yaxes(type="log", title="MACs per call (log)", tickformat="~s", secondary_y=True, showgrid=False)
+    base_layout(fig, t("figt.groups_title"), height=420)
+    fig.update_xaxes(type="log", title=t("figc.groups_axis"), tickvals=gs, ticktext=[str(g) for g in gs])
+    fig.update_yaxes(type="log", title=t("figt.time_axis"), secondary_y=False)
+    fig.update_yaxes(type="log", title=t("figt.macs_axis"), tickformat="~s", secondary_y=True, showgrid=False)
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig
 
@@ -56,22 +55,21 @@ def roofline_figure(rows: list[dict], peaks: list[Peaks]) -> go.Figure:
     xs = np.geomspace(lo, hi, 200)
     for i, p in enumerate(peaks):
         fig.add_trace(go.Scatter(x=xs, y=np.minimum(p.flops, xs * p.bandwidth) / 1e9, mode="lines",
-                                 name=f"roof: {p.source}", line=dict(color="#666", dash="solid" if i == 0 else "dash"),
+                                 name=t("figt.roof", source=p.source), line=dict(color="#666", dash="solid" if i == 0 else "dash"),
                                  hovertemplate="%{x:.2f} FLOP/B → %{y:,.0f} GFLOP/s<extra></extra>"))
     for i, r in enumerate(rows):
         if r["unstable"]:
             fig.add_trace(_unstable_trace([r["intensity"]], [r["gflops"]], [r],
-                                          name=f"{r['case']} (G={r['G']}), unstable"))
+                                          name=f"{r['case']} (G={r['G']}), {t('figt.unstable_short')}"))
             continue
         fig.add_trace(go.Scatter(x=[r["intensity"]], y=[r["gflops"]], mode="markers", name=f"{r['case']} (G={r['G']})",
                                  marker=dict(size=12, color=PALETTE[i % len(PALETTE)],
                                              symbol=SYMBOLS[i % len(SYMBOLS)], line=dict(width=1, color="#333")),
                                  hovertemplate=f"{r['case']}: %{{y:,.1f}} GFLOP/s at %{{x:.2f}} FLOP/B, "
                                                f"{r['median_ms']:.4f} ms<extra></extra>"))
-    base_layout(fig, "Roofline: what each kernel achieves against what the machine allows<br><sup>left of the ridge "
-                     "a kernel is memory-bound; grouped and depthwise convs move far left</sup>", height=480)
-    fig.update_xaxes(type="log", title="arithmetic intensity (FLOP / byte, cost model's minimum bytes)")
-    fig.update_yaxes(type="log", title="GFLOP/s (cost model's FLOPs / measured time)")
+    base_layout(fig, t("figt.roofline_title"), height=480)
+    fig.update_xaxes(type="log", title=t("figt.intensity_axis"))
+    fig.update_yaxes(type="log", title=t("figt.gflops_axis"))
     fig.update_layout(legend=dict(orientation="v", x=1.02, y=1, font=dict(size=10)))
     return fig
 
@@ -81,24 +79,22 @@ def replication_figure(result) -> go.Figure:
     rows = result.rows
     labels = [r["setting"] for r in rows]
     fig = go.Figure()
-    for key, name, colour, symbol in (("paper_gpu", "paper: GPU (GTX 1080Ti)", PALETTE[1], "diamond"),
-                                      ("paper_arm", "paper: ARM (Snapdragon 810)", PALETTE[2], "square")):
+    for key, name, colour, symbol in (("paper_gpu", t("figt.paper_gpu"), PALETTE[1], "diamond"),
+                                      ("paper_arm", t("figt.paper_arm"), PALETTE[2], "square")):
         fig.add_trace(go.Scatter(x=labels, y=[r[key] for r in rows], name=name, mode="lines+markers",
                                  line=dict(color=colour, dash="dot"), marker=dict(color=colour, symbol=symbol, size=9),
                                  hovertemplate="%{x}: %{y:.2f}×<extra>" + name + "</extra>"))
     solid = [r for r in rows if not r["unstable"]]
     fig.add_trace(go.Scatter(x=[r["setting"] for r in solid], y=[r["relative_speed"] for r in solid],
-                             name="this machine", mode="lines+markers", line=dict(color=PALETTE[0], width=3),
+                             name=t("figt.here"), mode="lines+markers", line=dict(color=PALETTE[0], width=3),
                              marker=dict(color=PALETTE[0], size=11),
                              hovertemplate="%{x}: %{y:.2f}× here<extra></extra>"))
     shaky = [r for r in rows if r["unstable"]]
     if shaky:
         fig.add_trace(_unstable_trace([r["setting"] for r in shaky], [r["relative_speed"] for r in shaky], shaky))
-    axis = "groups g (c chosen so FLOPs stay fixed)" if result.name == "shufflenet-g2" else \
-        "c1:c2 (widths chosen so FLOPs stay fixed)"
-    base_layout(fig, f"{result.title}<br><sup>speed relative to the first row, batch {result.config.batch}; "
-                     "equal FLOPs in every row</sup>", height=420)
+    axis = t("figt.g2_axis") if result.name == "shufflenet-g2" else t("figt.g1_axis")
+    base_layout(fig, f"{result.title}<br><sup>{t('figt.replication_sub', batch=result.config.batch)}</sup>", height=420)
     fig.update_xaxes(title=axis, type="category")
-    fig.update_yaxes(title="relative speed (first row = 1)", rangemode="tozero")
+    fig.update_yaxes(title=t("figt.relative_axis"), rangemode="tozero")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig
