@@ -179,7 +179,8 @@ def numbers_section(spec: ConvSpec, n: int, i: int, j: int) -> None:
     (left.success if reference == cell.total else left.error)(
         t("conn.sum", total=f"{cell.total:g}", n=n, i=i, j=j, torch=f"{reference:g}"))
     right.plotly_chart(numbers_figure(spec, x, w, cell), key="numbers_chart", config={"displayModeBar": False})
-    lines = [f"- {t('conn.input')} {c}: " + " + ".join(f"{term.x:g}·{term.w:g}" for term in terms) + f" = **{sum(term.product for term in terms):g}**"
+    lines = [f"- {t('conn.input')} {c}: " + " + ".join(f"{term.x:g}·{term.w:g}" for term in terms)
+             + f" = **{sum(term.product for term in terms):g}**"
              for c, terms in by_channel.items()]
     if spec.bias:
         lines.append(f"- {t('ui.bias')}: **{cell.bias:g}**")

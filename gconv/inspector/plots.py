@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import t
 from ..plots.style import PALETTE, base_layout
 from ..spec import Kind
 from .report import Report
@@ -15,20 +16,19 @@ def by_kind_figure(report: Report) -> go.Figure:
     """Two horizontal bars of shares: params and MACs per layer kind, labelled with percentages."""
     kinds = report.by_kind()
     order = [k for k in Kind if k in kinds]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("share of parameters (conv + linear)", "share of MACs"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("figi.share_params"), t("figi.share_macs")),
                         shared_yaxes=True, horizontal_spacing=0.04)
     total_p = sum(v["params"] for v in kinds.values()) or 1
     total_m = sum(v["macs"] for v in kinds.values()) or 1
     for col, key, total in ((1, "params", total_p), (2, "macs", total_m)):
         shares = [kinds[k][key] / total for k in order]
-        fig.add_trace(go.Bar(y=[k.value for k in order], x=shares, orientation="h", marker_color=[KIND_COLOURS[k] for k in order],
+        fig.add_trace(go.Bar(y=[t(f"kind_short.{k.value}") for k in order], x=shares, orientation="h", marker_color=[KIND_COLOURS[k] for k in order],
                              text=[f"{s:.1%}" for s in shares], textposition="auto", showlegend=False,
                              customdata=[[kinds[k][key], kinds[k]["layers"]] for k in order],
-                             hovertemplate="%{y}: %{x:.1%} (%{customdata[0]:,} in %{customdata[1]} layers)"
-                                           "<extra></extra>"), row=1, col=col)
+                             hovertemplate=t("figi.kind_hover") + "<extra></extra>"), row=1, col=col)
     fig.update_xaxes(tickformat=".0%", range=[0, 1])
     fig.update_yaxes(autorange="reversed")
-    base_layout(fig, f"{report.model}: where the parameters and the MACs go, by layer kind", height=320)
+    base_layout(fig, t("figi.by_kind_title", model=report.model), height=320)
     return fig
 
 
@@ -39,14 +39,13 @@ def layers_figure(report: Report, selected: int | None = None) -> go.Figure:
     for kind in Kind:
         rows = [i for i in idx if report.layers[i].kind is kind]
         if rows:
-            fig.add_trace(go.Bar(x=rows, y=[report.layers[i].macs for i in rows], name=kind.value,
+            fig.add_trace(go.Bar(x=rows, y=[report.layers[i].macs for i in rows], name=t(f"kind_short.{kind.value}"),
                                  marker_color=KIND_COLOURS[kind],
                                  marker_line=dict(width=[3 if i == selected else 0 for i in rows], color="#222"),
                                  customdata=[[report.layers[i].name, report.layers[i].params] for i in rows],
-                                 hovertemplate="#%{x} %{customdata[0]}: %{y:,} MACs, %{customdata[1]:,} params"
-                                               "<extra></extra>"))
-    base_layout(fig, "MACs per layer, in execution order", height=300)
+                                 hovertemplate=t("figi.layer_hover") + "<extra></extra>"))
+    base_layout(fig, t("figi.layers_title"), height=300)
     fig.update_layout(barmode="overlay", bargap=0.1, legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(title="layer #")
+    fig.update_xaxes(title=t("figi.layer_axis"))
     fig.update_yaxes(title="MACs", tickformat="~s")
     return fig
