@@ -182,6 +182,23 @@ def test_lesson_by_link_in_chinese_then_presenter_fresh_server(browser, server):
     page.close()
 
 
+def test_every_page_in_chinese(browser, server):
+    # Each page by link with ?lang=zh: its title in Chinese, the sidebar in Chinese, no exception (a key missing
+    # from zh.json would raise). Screenshots go to screenshots/ to be looked at.
+    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    for url, title in [("", "home.title"), ("lesson", "lesson.title"), ("connectivity", "page.connectivity"),
+                       ("cost", "page.cost"), ("gdc", "page.gdc"), ("timing", "page.timing"),
+                       ("inspect", "page.inspect")]:
+        page.goto(f"{server.url}/{url}?lang=zh")
+        page.locator("h1", has_text=zh[title]).first.wait_for(timeout=90_000)
+        page.get_by_text(zh["ui.layer"], exact=True).first.wait_for(timeout=30_000)
+        time.sleep(1.0)
+        no_exception(page)
+        page.screenshot(path=SHOTS / f"zh-{url or 'home'}.png")
+    page.close()
+
+
 def test_cost_deep_link_fresh_server(browser, server):
     page = open_page(browser, f"{server.url}/cost?C=64&N=128&G=4&K=3&H=56&W=56&padding=1&ops=FLOP")
     wait_for_chart_title(page, "Params and FLOPs over every valid G")
