@@ -89,8 +89,9 @@ def render() -> None:
     layer = report.layers[selected]
     spec = layer.spec
     left, mid, right = st.columns([2, 1, 1], vertical_alignment="center")
-    left.markdown(t("inspect.layer_line", i=selected, name=layer.name, code=spec.torch_repr(), H=spec.H, W=spec.W)
-                  + (t("inspect.linear_note") if layer.op == "linear" else ""))
+    note = t("inspect.linear_note") if layer.op == "linear" else ""
+    left.markdown(f'{t("inspect.layer_line", i=selected, name=layer.name, code=spec.torch_repr(), H=spec.H, W=spec.W)}'
+                  f"{note}")
     query = ui.link_params(spec)
     mid.page_link("pages/connectivity.py", label=t("inspect.open_conn"), icon=":material/hub:", query_params=query)
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)
