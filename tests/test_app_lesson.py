@@ -76,3 +76,11 @@ def test_language_switch_translates_the_sidebar():
     at.segmented_control(key="w_lang").set_value("zh").run()
     assert at.header[0].value == ZH["lesson.step.conv"]
     assert at.number_input(key="w_C").label == ZH["ui.C"]
+
+
+def test_link_repairs_and_diagnostics_read_in_chinese():
+    at = run_app("pages/cost.py", C=99999, G=3, lang="zh")
+    said = " ".join(w.value for w in at.warning)
+    assert "C=99999 超出 1 到 4096 的范围" in said and "必须同时整除" in said
+    at = run_app("pages/inspect.py", model="mobilefacenet", lang="zh")
+    assert any("是全局深度卷积" in m.value for m in at.markdown)  # the GDC diagnostic, from the library

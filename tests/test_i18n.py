@@ -17,6 +17,7 @@ def test_both_languages_have_the_same_keys_and_placeholders():
     for key in en:
         assert i18n.placeholders(en[key]) == i18n.placeholders(zh[key]), key
         assert zh[key].strip(), key
+        assert "key" not in i18n.placeholders(en[key]), key  # t(key, **fields) takes its key by that name
 
 
 def test_chinese_uses_the_notes_terms():

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .. import cost
 from ..connectivity import reachability
+from ..i18n import t
 from ..spec import Kind, valid_groups
 from .report import Report
 
@@ -27,20 +28,17 @@ def no_shuffle(report: Report) -> list[Finding]:
         grouped = a.kind is Kind.GROUPED and b.kind is Kind.GROUPED
         if grouped and b.C == a.N and b.in_hw == a.out_hw:
             seen = int(reachability([a.spec, b.spec]).sum(axis=1).max())
-            out.append(Finding("no-shuffle", (i, i + 1), (
-                f"{a.name} (G={a.G}) feeds {b.name} (G={b.G}) with no conv between: unless a channel shuffle sits "
-                f"there, information never crosses groups (each output of {b.name} depends on {seen} of the "
-                f"{a.C} input channels of {a.name})")))
+            out.append(Finding("no-shuffle", (i, i + 1), t("diag.no_shuffle", a=a.name, ga=a.G, b=b.name, gb=b.G,
+                                                                 seen=seen, C=a.C)))
     return out
 
 
 def fixed_input(report: Report) -> list[Finding]:
     """GDC layers: their kernel equals the map they see, so the network only accepts one input size."""
-    return [Finding("fixed-input", (i,), (
-        f"{layer.name} is a global depthwise conv with a {layer.kernel[0]}×{layer.kernel[1]} kernel over a "
-        f"{layer.in_hw[0]}×{layer.in_hw[1]} map: the network accepts only {report.input_size[0]}×"
-        f"{report.input_size[1]} inputs (resize or align inputs to that size, as face models do)"))
-        for i, layer in enumerate(report.layers) if layer.kind is Kind.GDC]
+    return [Finding("fixed-input", (i,), t("diag.fixed_input", name=layer.name, kh=layer.kernel[0], kw=layer.kernel[1],
+                                            h=layer.in_hw[0], w=layer.in_hw[1], H=report.input_size[0],
+                                            W=report.input_size[1]))
+            for i, layer in enumerate(report.layers) if layer.kind is Kind.GDC]
 
 
 def group_changes(report: Report, top: int = 8) -> list[Finding]:
@@ -61,10 +59,10 @@ def group_changes(report: Report, top: int = 8) -> list[Finding]:
     options.sort(key=lambda o: -o[0])
     out = []
     for _, i, layer, g, delta, weights in options[:top]:
-        verb = "saves" if delta < 0 else "adds"
-        out.append(Finding("groups", (i,), (
-            f"{layer.name}: G={layer.G} → {g} {verb} {abs(delta):,} weights ({delta / weights:+.0%}), and the same "
-            f"share of its MACs" + (" (it becomes depthwise)" if layer.spec.replace(G=g).kind.is_depthwise else ""))))
+        key = "diag.group_saves" if delta < 0 else "diag.group_adds"
+        depthwise = t("diag.becomes_depthwise") if layer.spec.replace(G=g).kind.is_depthwise else ""
+        out.append(Finding("groups", (i,), t(key, name=layer.name, G=layer.G, g=g, count=f"{abs(delta):,}",
+                                             share=f"{delta / weights:+.0%}", depthwise=depthwise)))
     return out
 
 

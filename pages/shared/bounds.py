@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from gconv import cost
 from gconv.errors import SpecError
+from gconv.i18n import t
 from gconv.parse import DEFAULTS, FIELDS, format_pair, parse_field
 from gconv.spec import ConvSpec, as_pair, largest_kernel, nearest_group, out_size, valid_groups
 
@@ -36,7 +37,7 @@ def clamp(name: str, value: int, problems: list[str]) -> int:
     if lo <= value <= hi:
         return value
     fixed = min(max(value, lo), hi)
-    problems.append(f"{name}={value} is outside {lo} to {hi}; using {name}={fixed}")
+    problems.append(t("bounds.clamped", name=name, value=value, lo=lo, hi=hi, fixed=fixed))
     return fixed
 
 
@@ -61,7 +62,7 @@ def _fit_kernel(fields: dict, problems: list[str]) -> None:
         problems.append(str(e))
     fitted = tuple(max(1, min(ki, largest_kernel(n, pi, di))) for n, ki, pi, di in zip(size, k, p, d))
     fields["K"] = fitted[0] if fitted[0] == fitted[1] else fitted
-    problems.append(f"showing K={format_pair(fields['K'])}, the largest kernel that fits")
+    problems.append(t("bounds.kernel_fits", K=format_pair(fields["K"])))
 
 
 def repair(values: Mapping[str, str], base: ConvSpec = DEFAULT_SPEC) -> Repaired:
@@ -83,7 +84,7 @@ def repair(values: Mapping[str, str], base: ConvSpec = DEFAULT_SPEC) -> Repaired
         try:
             fields[name] = parse_field(name, values[name])
         except SpecError as e:
-            problems.append(f"{e}; keeping {name}={fields[name]}")
+            problems.append(t("bounds.keeping", error=e, name=name, value=fields[name]))
     return repair_fields(fields, problems)
 
 
@@ -95,7 +96,7 @@ def repair_fields(fields: dict, problems: list[str] | None = None) -> Repaired:
     if C % G or N % G:
         fields["G"] = nearest_group(G, C, N)
         groups = ", ".join(map(str, valid_groups(C, N)))
-        problems.append(f"G={G} must divide C={C} and N={N}; valid G: {groups}; showing G={fields['G']}")
+        problems.append(t("bounds.groups", G=G, C=C, N=N, groups=groups, shown=fields["G"]))
     _fit_kernel(fields, problems)
     return Repaired(ConvSpec(**fields), problems)
 

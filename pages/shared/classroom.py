@@ -19,7 +19,8 @@ def language() -> str:
         text = st.query_params.get("lang")
         ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
         if text is not None and text not in i18n.LANGUAGES:
-            ss["_lang_problem"] = f"Link: lang={str(text)[:16]!r} ignored: valid: {', '.join(i18n.LANGUAGES)}"
+            ss["_lang_problem"] = i18n.t("ui.link_ignored", field="lang", text=repr(str(text)[:16]),
+                                         error=f"valid: {', '.join(i18n.LANGUAGES)}")
     i18n.use(ss[LANG])
     return ss[LANG]
 
@@ -63,7 +64,7 @@ def presenting() -> bool:
             ss[PRESENT] = parse_bool("present", text) if text is not None else False
         except GConvError as e:
             ss[PRESENT] = False
-            ss["_present_problem"] = f"Link: {e}"
+            ss["_present_problem"] = i18n.t("ui.link", note=e)
     return ss[PRESENT]
 
 

@@ -55,7 +55,7 @@ def _start_session() -> None:
     repaired = repair(layer_text)
     ss[LAYER] = {name: getattr(repaired.spec, name) for name in FIELDS}
     ss[LAYER_IN_URL] = layer_text
-    ss[PROBLEMS] = [f"Link: {p}" for p in repaired.problems]
+    ss[PROBLEMS] = [t("ui.link", note=p) for p in repaired.problems]
 
 
 def load_spec(spec: ConvSpec) -> None:
@@ -250,7 +250,7 @@ def page_value(key: str, default, parse: Callable[[str], object] | None = None):
             try:
                 store[key] = parse(text)
             except GConvError as e:
-                note = f"Link: {key}={str(text)[:32]!r} ignored: {e}"
+                note = t("ui.link_ignored", field=key, text=repr(str(text)[:32]), error=e)
                 st.warning(note, icon=":material/warning:")
                 _state().setdefault(LINK_NOTES, []).append(note)
     return store[key]
