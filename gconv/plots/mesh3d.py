@@ -92,10 +92,3 @@ def typed(values) -> dict:
     else:
         dtype = "f4"
     return {"dtype": dtype, "bdata": base64.b64encode(np.ascontiguousarray(v, "<" + dtype).tobytes()).decode()}
-
-
-def decode(spec) -> np.ndarray:
-    """The inverse of typed (plain lists pass through as arrays): for tests and anyone reading a figure back."""
-    if isinstance(spec, dict) and "bdata" in spec:
-        return np.frombuffer(base64.b64decode(spec["bdata"]), "<" + spec["dtype"])
-    return np.asarray(spec, dtype=float)

@@ -145,11 +145,6 @@ def _encode(geometry: dict) -> dict:
     return {k: typed(v) for k, v in geometry.items()}
 
 
-def _plain(geometry: dict) -> dict:
-    """Line paths as plain lists, None at the gaps: plotly.js joins the segments of a typed array across NaN."""
-    return {k: [None if np.isnan(v) else round(float(v), 3) for v in np.asarray(a).ravel()] for k, a in geometry.items()}
-
-
 def _mesh(name: str, colour: str, opacity: float, geometry: dict, legend: bool = True, **extra) -> dict:
     # Flat, fully ambient light keeps the palette's colours true from every angle.
     hidden = not np.asarray(geometry["x"]).size
@@ -158,7 +153,7 @@ def _mesh(name: str, colour: str, opacity: float, geometry: dict, legend: bool =
         # triangle of no area: plotly.js cannot draw, nor update to, a mesh3d without vertices, and one such
         # trace blanks the whole scene.
         geometry = dict(x=np.zeros(3), y=np.zeros(3), z=np.zeros(3), i=[0], j=[1], k=[2])
-        extra = {k: [colour] * 1 if k == "facecolor" else v for k, v in extra.items()}
+        extra = {k: [colour] if k == "facecolor" else v for k, v in extra.items()}
     trace = dict(type="mesh3d", name=name, color=colour, opacity=opacity, flatshading=True, hoverinfo="skip",
                  lighting=dict(ambient=1.0, diffuse=0.0, specular=0.0, fresnel=0.0), showlegend=legend and not hidden,
                  visible=not hidden, **_encode(geometry), **extra)
@@ -167,7 +162,7 @@ def _mesh(name: str, colour: str, opacity: float, geometry: dict, legend: bool =
 
 def _lines(name: str, colour: str, width: float, geometry: dict, dash: str = "solid") -> dict:
     return dict(type="scatter3d", mode="lines", name=name, line=dict(color=colour, width=width, dash=dash),
-                hoverinfo="skip", showlegend=False, connectgaps=False, **_plain(geometry))
+                hoverinfo="skip", showlegend=False, connectgaps=False, **_encode(geometry))
 
 
 class _Place:
@@ -335,7 +330,7 @@ def tensor_figure(view: View, i: int, j: int, height: int = 620) -> go.Figure:
     # Play runs through the frames in their order, so they start here and wrap around: ▶ continues from (i, j).
     order = [*range(here, len(view.positions)), *range(here)]
     frames = [dict(name=f"{a},{b}", traces=indices,
-                   data=[dict(type=t["type"], **(_encode if t["type"] == "mesh3d" else _plain)(
+                   data=[dict(type=t["type"], **_encode(
                        dict(x=geo["x"][f], z=geo["z"][f]))) for t, geo in zip(moving, geometry)])
               for f, (a, b) in ((f, view.positions[f]) for f in order)]
     steps = [dict(method="animate", label=f"({a},{b})",
