@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .spec import ConvSpec, SpecError
+from .i18n import say
 
 
 def channel_groups(C: int, G: int) -> np.ndarray:
@@ -15,7 +16,7 @@ def channel_groups(C: int, G: int) -> np.ndarray:
     [0, 0, 1, 1, 2, 2]
     """
     if G < 1 or C % G:
-        raise SpecError(f"G={G} must divide C={C} to split the channels into groups")
+        raise SpecError(say("err.split_groups", G=G, C=C))
     return np.arange(C) // (C // G)
 
 
@@ -45,14 +46,14 @@ def mask(spec: ConvSpec) -> np.ndarray:
 def group_of(spec: ConvSpec, n: int) -> int:
     """The group of output channel (kernel) n: group_of(ConvSpec(C=8, N=12, G=4, K=1, H=1, W=1), 5) == 1."""
     if not 0 <= n < spec.N:
-        raise SpecError(f"output channel n={n} is out of range; valid: 0 to {spec.N - 1}")
+        raise SpecError(say("err.output_channel", n=n, last=spec.N - 1))
     return n // spec.out_per_group
 
 
 def group_inputs(spec: ConvSpec, g: int) -> range:
     """The input channels of group g: one contiguous run of C/G channels."""
     if not 0 <= g < spec.G:
-        raise SpecError(f"group g={g} is out of range; valid: 0 to {spec.G - 1}")
+        raise SpecError(say("err.group_index", g=g, last=spec.G - 1))
     return range(g * spec.in_per_group, (g + 1) * spec.in_per_group)
 
 
@@ -77,7 +78,7 @@ def shuffle_permutation(C: int, G: int) -> np.ndarray:
     [0, 2, 4, 1, 3, 5]
     """
     if G < 1 or C % G:
-        raise SpecError(f"channel shuffle needs G={G} to divide C={C}")
+        raise SpecError(say("err.shuffle_divide", G=G, C=C))
     return np.arange(C).reshape(G, C // G).T.reshape(-1)
 
 
@@ -101,11 +102,10 @@ def apply_layer(spec: ConvSpec, reach: np.ndarray) -> np.ndarray:
 def check_stack(specs: Sequence[ConvSpec]) -> None:
     """Raise SpecError unless each layer's C equals the previous layer's N."""
     if not specs:
-        raise SpecError("a stack needs at least one layer")
+        raise SpecError(say("err.empty_stack"))
     for i, (a, b) in enumerate(zip(specs, specs[1:]), start=1):
         if b.C != a.N:
-            raise SpecError(f"layer {i + 1} reads C={b.C} channels but layer {i} writes N={a.N}; "
-                            f"valid: set layer {i + 1}'s C to {a.N}")
+            raise SpecError(say("err.stack_mismatch", later=i + 1, C=b.C, earlier=i, N=a.N))
 
 
 def reachability(specs: Sequence[ConvSpec], shuffle: bool = False) -> np.ndarray:
@@ -128,7 +128,7 @@ def follow_up_stack(spec: ConvSpec, layers: int) -> list[ConvSpec]:
     1×1 on a 1×1 map because reachability depends on channels and groups only.
     """
     if layers < 1:
-        raise SpecError(f"a stack needs at least one layer, not {layers}")
+        raise SpecError(say("err.stack_layers", layers=layers))
     follow = ConvSpec(C=spec.N, N=spec.N, G=spec.G, K=1, H=1, W=1)
     return [spec] + [follow] * (layers - 1)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import string
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -29,7 +30,7 @@ _current: ContextVar[str] = ContextVar("gconv_language", default=DEFAULT)
 def strings(lang: str) -> dict[str, str]:
     """Every text of one language, by key."""
     if lang not in LANGUAGES:
-        raise GConvError(f"unknown language {str(lang)[:16]!r}; valid: {', '.join(LANGUAGES)}")
+        raise GConvError(say("err.language", lang=repr(str(lang)[:16]), valid=", ".join(LANGUAGES)))
     return json.loads((ASSETS / f"{lang}.json").read_text(encoding="utf-8"))
 
 
@@ -56,3 +57,60 @@ def t(key: str, **fields) -> str:
 
 def has(key: str) -> bool:
     return key in strings(current())
+
+
+@dataclass(frozen=True, eq=True)
+class Said:
+    """A text the library says, kept as its key and fields until it is shown: str() says it in the language of
+    the run that shows it, so the CLI prints English and a Chinese page shows Chinese. It pickles, so it crosses
+    the timing worker's pipe.
+
+    >>> s = Said("err.must_divide", {"G": 3, "C": 8, "N": 8, "groups": "1, 2, 4, 8"})
+    >>> use("en"); str(s)
+    'G=3 must divide C=8 and N=8; valid G: 1, 2, 4, 8'
+    >>> use("zh"); str(s)
+    'G=3 必须整除 C=8 和 N=8；有效的 G：1, 2, 4, 8'
+    >>> use("en")
+    """
+
+    key: str
+    fields: dict = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # its fields are a dict; equal Saids have equal reprs of their fields
+        return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.fields.items()))))
+
+    def __str__(self) -> str:
+        return t(self.key, **self.fields)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several texts said as one, with a separator that is itself said: "a; b" in English, "a；b" in Chinese."""
+
+    separator: Said
+    parts: tuple
+
+    def __str__(self) -> str:
+        return str(self.separator).join(map(str, self.parts))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def say(key: str, **fields) -> Said:
+    """Said(key, fields), as a call: raise SpecError(say("err.empty_stack"))."""
+    return Said(key, fields)
+
+
+def plain(value):
+    """value with every Said in it said now, in this run's language: for JSON, CSV and printing."""
+    if isinstance(value, Said):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value

@@ -16,6 +16,7 @@ from . import connectivity
 from .cost import separable_ratio
 from .errors import GConvError
 from .spec import ConvSpec
+from .i18n import say
 
 # The seven steps of the story: (key, the layer the step sets). Small layers, so every edge is drawn.
 STEPS = [
@@ -80,7 +81,7 @@ def asked_output(spec: ConvSpec) -> int:
 def question(step: int, spec: ConvSpec, n: int = 0) -> Question:
     """The question of step (1 to 7) for the layer on screen and its output channel n."""
     if not 1 <= step <= len(STEPS):
-        raise GConvError(f"step {step} does not exist; valid: 1 to {len(STEPS)}")
+        raise GConvError(say("err.step", step=step, steps=len(STEPS)))
     n = min(max(n, 0), spec.N - 1)
     key = STEPS[step - 1][0]
     kh, kw = spec.kernel_size
@@ -153,12 +154,12 @@ def check(q: Question, reply) -> Verdict:
         try:
             value = int(reply)
         except (TypeError, ValueError):
-            raise GConvError(f"{str(reply)[:16]!r} is not a whole number; type the count, for example {q.answer}")
+            raise GConvError(say("err.reply_number", reply=repr(str(reply)[:16]), example=q.answer))
         if value == q.answer:
             return Verdict(True, None, {})
         known = dict(q.wrong_numbers)
         return Verdict(False, known.get(value), {**q.fields, "reply": value, "answer": q.answer})
     if not isinstance(reply, int) or not 0 <= reply < len(q.choices):
-        raise GConvError(f"choice {str(reply)[:16]!r} does not exist; valid: 0 to {len(q.choices) - 1}")
+        raise GConvError(say("err.choice", reply=repr(str(reply)[:16]), last=len(q.choices) - 1))
     c = q.choices[reply]
     return Verdict(c.correct, c.misconception, {**q.fields, **c.fields})

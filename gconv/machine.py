@@ -21,7 +21,7 @@ class DeviceLock:
         self._cond = threading.Condition()
         self._held = False
         self._waiting = 0
-        self.holder = ""  # what holds it now ("a timing run", "a GDC training"), for the waiting message
+        self.holder = ""  # what holds it now (a Said: "a timing run", "a GDC training"), for the waiting message
 
     def locked(self) -> bool:
         """True while some job holds the device."""
@@ -34,7 +34,7 @@ class DeviceLock:
         with self._cond:
             return self._waiting
 
-    def acquire(self, on_wait: Callable[[], None] | None = None, what: str = "a job") -> float:
+    def acquire(self, on_wait: Callable[[], None] | None = None, what: object = "") -> float:
         """Take the device and return the seconds waited; on_wait is called once if another job holds it."""
         with self._cond:
             if not self._held:
@@ -60,8 +60,8 @@ class DeviceLock:
             self._cond.notify_all()
 
     @contextmanager
-    def hold(self, on_wait: Callable[[], None] | None = None, what: str = "a job") -> Iterator[float]:
-        """with DEVICE.hold(on_wait, "a timing run") as waited: ... (waited: seconds spent queued)."""
+    def hold(self, on_wait: Callable[[], None] | None = None, what: object = "") -> Iterator[float]:
+        """with DEVICE.hold(on_wait, say("job.timing")) as waited: ... (waited: seconds spent queued)."""
         waited = self.acquire(on_wait, what)
         try:
             yield waited

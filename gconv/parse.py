@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 
 from .spec import ConvSpec, SpecError
+from .i18n import say
 
 FIELDS = ("C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "bias")
 INT_FIELDS = ("C", "N", "G", "H", "W")
@@ -22,7 +23,7 @@ def parse_int(name: str, text: str) -> int:
     """A whole number from text, or SpecError naming the field: parse_int('C', ' 64') == 64."""
     text = str(text)
     if len(text) > MAX_TEXT or not _INT.match(text):
-        raise SpecError(f"{name}={text[:MAX_TEXT]!r} is not a whole number; valid: e.g. {name}=64")
+        raise SpecError(say("err.not_whole", name=name, text=repr(text[:MAX_TEXT])))
     return int(text)
 
 
@@ -36,8 +37,7 @@ def parse_pair(name: str, text: str) -> int | tuple[int, int]:
         if m:
             h, w = int(m.group(1)), int(m.group(2))
             return h if h == w else (h, w)
-    raise SpecError(f"{name}={text[:MAX_TEXT]!r} is not a size; valid: an int like {name}=3 "
-                    f"or a pair like {name}=7x6")
+    raise SpecError(say("err.not_size", name=name, text=repr(text[:MAX_TEXT])))
 
 
 def parse_bool(name: str, text: str) -> bool:
@@ -47,7 +47,7 @@ def parse_bool(name: str, text: str) -> bool:
         return True
     if t in _FALSE:
         return False
-    raise SpecError(f"{name}={str(text)[:MAX_TEXT]!r} is not a yes/no value; valid: true or false")
+    raise SpecError(say("err.not_yes_no", name=name, text=repr(str(text)[:MAX_TEXT])))
 
 
 def parse_field(name: str, text: str):
@@ -58,7 +58,7 @@ def parse_field(name: str, text: str):
         return parse_pair(name, text)
     if name == "bias":
         return parse_bool(name, text)
-    raise SpecError(f"unknown field {name[:MAX_TEXT]!r}; valid fields: {', '.join(FIELDS)}")
+    raise SpecError(say("err.unknown_field", name=repr(name[:MAX_TEXT]), valid=", ".join(FIELDS)))
 
 
 def parse_spec(values: Mapping[str, str], defaults: Mapping | None = None) -> ConvSpec:
@@ -71,11 +71,11 @@ def parse_spec(values: Mapping[str, str], defaults: Mapping | None = None) -> Co
     fields.update(defaults or {})
     unknown = [k for k in values if k not in FIELDS]
     if unknown:
-        raise SpecError(f"unknown field {unknown[0][:MAX_TEXT]!r}; valid fields: {', '.join(FIELDS)}")
+        raise SpecError(say("err.unknown_field", name=repr(unknown[0][:MAX_TEXT]), valid=", ".join(FIELDS)))
     fields.update({k: parse_field(k, v) for k, v in values.items()})
     missing = [k for k in FIELDS if k not in fields]
     if missing:
-        raise SpecError(f"missing {', '.join(missing)}; a layer needs C, N, G, K, H and W")
+        raise SpecError(say("err.missing_fields", missing=", ".join(missing)))
     return ConvSpec(**{k: fields[k] for k in FIELDS})
 
 
@@ -85,7 +85,7 @@ def parse_assignments(args: list[str]) -> dict[str, str]:
     for a in args:
         key, sep, value = a.partition("=")
         if not sep:
-            raise SpecError(f"{a[:MAX_TEXT]!r} is not NAME=VALUE; valid: e.g. C=64 N=128 G=4 K=3 H=56 W=56")
+            raise SpecError(say("err.not_assignment", text=repr(a[:MAX_TEXT])))
         out[key.strip()] = value.strip()
     return out
 

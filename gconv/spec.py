@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .errors import SpecError
+from .i18n import say
 
 Pair = tuple[int, int]
 
@@ -80,20 +81,20 @@ def kind_of(C: int, N: int, G: int, kernel: Pair, in_hw: Pair, padding: Pair) ->
 
 def _int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool):
-        raise SpecError(f"{name}={value!r} must be a whole number ≥ {minimum}, not a bool")
+        raise SpecError(say("err.int_not_bool", name=name, value=repr(value), minimum=minimum))
     try:
         v = operator.index(value)
     except TypeError:
-        raise SpecError(f"{name}={value!r} must be a whole number ≥ {minimum}") from None
+        raise SpecError(say("err.int", name=name, value=repr(value)[:32], minimum=minimum)) from None
     if v < minimum:
-        raise SpecError(f"{name}={v} must be ≥ {minimum}")
+        raise SpecError(say("err.at_least", name=name, value=v, minimum=minimum))
     return v
 
 
 def _pair(name: str, value, minimum: int) -> int | Pair:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise SpecError(f"{name}={value!r} must be an int or an (h, w) pair of ints ≥ {minimum}")
+            raise SpecError(say("err.pair", name=name, value=repr(value)[:32], minimum=minimum))
         h, w = _int(f"{name}[0]", value[0], minimum), _int(f"{name}[1]", value[1], minimum)
         return h if h == w else (h, w)  # one canonical form, so ConvSpec(K=(3, 3)) == ConvSpec(K=3)
     return _int(name, value, minimum)
@@ -155,19 +156,17 @@ class ConvSpec:
         for name, minimum in (("K", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
             object.__setattr__(self, name, _pair(name, getattr(self, name), minimum))
         if not isinstance(self.bias, bool):
-            raise SpecError(f"bias={self.bias!r} must be True or False")
+            raise SpecError(say("err.bias", value=repr(self.bias)[:32]))
         if self.C % self.G or self.N % self.G:
             groups = ", ".join(map(str, valid_groups(self.C, self.N)))
-            raise SpecError(f"G={self.G} must divide C={self.C} and N={self.N}; valid G: {groups}")
+            raise SpecError(say("err.must_divide", G=self.G, C=self.C, N=self.N, groups=groups))
         for axis, size, k, s, p, d in zip("HW", self.in_hw, self.kernel_size, self.stride_hw,
                                           self.padding_hw, self.dilation_hw):
             if out_size(size, k, s, p, d) < 1:
                 span = d * (k - 1) + 1
                 need_p = -(-(span - size) // 2)
-                raise SpecError(
-                    f"kernel {k} with dilation {d} spans {span} rows/cols, more than {axis}={size} "
-                    f"plus 2·padding={2 * p}: the output would be empty; valid: "
-                    f"padding ≥ {need_p}, or kernel ≤ {largest_kernel(size, p, d)}, or {axis} ≥ {span - 2 * p}")
+                raise SpecError(say("err.empty_output", k=k, d=d, span=span, axis=axis, size=size, pad2=2 * p,
+                                    need_padding=need_p, largest=largest_kernel(size, p, d), need_size=span - 2 * p))
 
     # --- geometry -------------------------------------------------------------------------------
     @property

@@ -11,6 +11,7 @@ import numpy as np
 from .connectivity import inputs_of
 from .errors import SpecError
 from .spec import ConvSpec, Pair
+from .i18n import say
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,7 @@ def cell_terms(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: np.ndarr
     """
     Ho, Wo = spec.out_hw
     if not (0 <= i < Ho and 0 <= j < Wo):
-        raise SpecError(f"output cell ({i}, {j}) is outside the {Ho}×{Wo} output; valid: rows 0 to {Ho - 1}, "
-                        f"columns 0 to {Wo - 1}")
+        raise SpecError(say("err.output_cell", i=i, j=j, Ho=Ho, Wo=Wo, last_row=Ho - 1, last_col=Wo - 1))
     reads, field = inputs_of(spec, n), receptive_field(spec, i, j)
     group_start = reads.start  # weight[n] holds only its group's channels, from here on
     terms = tuple(Term(c, tap, at if inside else None, float(x[c, at[0], at[1]]) if inside else 0.0,

@@ -3,7 +3,7 @@ import streamlit as st
 
 from gconv import cost
 from gconv.gdc.datasets import DATASETS, IMAGE_SIZES, REGIONS, build, default_map_size, map_sizes
-from gconv.i18n import t
+from gconv.i18n import say, t
 from pages.shared import router, ui
 from pages.shared.memo import shared_memo
 
@@ -41,7 +41,7 @@ def run_training(config):
     bar = st.progress(0.0, text=t("gdc.training"))
 
     def compute():
-        with DEVICE.hold(ui.device_wait_note(waiting), what="a GDC training"):
+        with DEVICE.hold(ui.device_wait_note(waiting), what=say("job.training")):
             return train(config, progress=lambda f, text: bar.progress(f, text=text))
 
     result = trainings.get_or_compute(config, compute)

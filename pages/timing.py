@@ -5,6 +5,7 @@ import os
 import streamlit as st
 
 from gconv import BudgetError, GConvError
+from gconv import i18n
 from gconv.i18n import t
 from pages.shared import router, ui
 from pages.shared.memo import shared_memo
@@ -48,10 +49,15 @@ def run(kind: str, spec, config, slot):
 
     key = (config.device, config.dtype, config.threads)
     bar = slot.progress(0.0, text=t("timing.waiting"))
-    result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=text),
+    result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)),
                  on_wait=ui.device_wait_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
     shared_memo("peaks").get_or_compute(key, lambda: result.peaks)
     return result
+
+
+def _env_value(value) -> str:
+    """An environment value as the reader's language writes yes and no."""
+    return t("env.yes") if value is True else t("env.no") if value is False else str(value)
 
 
 def _spread(row: dict) -> str:
@@ -68,12 +74,13 @@ def show(result) -> None:
     if result.waited:
         st.info(t("timing.waited", seconds=f"{result.waited:.1f}"),
                 icon=":material/hourglass_empty:")
-    st.caption(t("timing.measured_in", process=result.environment["process"]) + " " + " · ".join(f"{k}: {v}" for k, v in result.environment.items()
-                                                               if k != "process"))
+    st.caption(t("timing.measured_in", process=result.environment["process"]) + " "
+               + " · ".join(f"{t('env.' + k) if i18n.has('env.' + k) else k}: {_env_value(v)}"
+                            for k, v in result.environment.items() if k != "process"))
     st.caption(" · ".join(t("timing.peak", flops=f"{p.flops / 1e9:,.1f}", bandwidth=f"{p.bandwidth / 1e9:,.1f}",
                             source=p.source) for p in peaks))
     col = {k: t(f"timing.col.{k}") for k in ("case", "median", "spread", "runs", "roofline", "kernel")}
-    st.table([{col["case"]: r["case"], "G": r["G"], "batch": r["batch"], col["median"]: f"{r['median_ms']:,.4f}",
+    st.table([{col["case"]: str(r["case"]), "G": r["G"], "batch": r["batch"], col["median"]: f"{r['median_ms']:,.4f}",
                col["spread"]: _spread(r), col["runs"]: r["runs"], "GFLOP/s": f"{r['gflops']:,.1f}",
                "GB/s": f"{r['gbps']:,.1f}", "FLOP/byte": f"{r['intensity']:,.2f}",
                col["roofline"]: "" if r["roofline_fraction"] is None else f"{r['roofline_fraction']:.0%}",
@@ -107,7 +114,7 @@ def replication_section(config) -> None:
     st.markdown(t("timing.replicate_intro"))
     c = st.columns([2, 1, 1])
     name = ui.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", "shufflenet-g2", ui.one_of(list(EXPERIMENTS)),
-                           options=list(EXPERIMENTS), format_func=lambda k: EXPERIMENTS[k][0])
+                           options=list(EXPERIMENTS), format_func=lambda k: str(EXPERIMENTS[k][0]))
     batch = ui.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, ui.int_in(1, 64),
                             min_value=1, max_value=64)
     slot = st.empty()
@@ -116,7 +123,7 @@ def replication_section(config) -> None:
         try:
             ui.set_page_value("replication", replicate(
                 name, replace(config, batch=batch, backward=False, cuda_graph=False),
-                progress=lambda f, text: bar.progress(min(f, 1.0), text=text), on_wait=ui.device_wait_note(slot),
+                progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)), on_wait=ui.device_wait_note(slot),
                 isolated=True))
         except GConvError as e:
             slot.error(t("timing.cannot_replicate", error=e), icon=":material/block:")

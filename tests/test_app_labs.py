@@ -61,6 +61,26 @@ def test_timing_page_runs_on_press_only():
     assert sorted(drawn) == valid_groups(16, 32)  # every G once: solid when it settled, hollow when not
 
 
+def test_timing_page_in_chinese_says_the_cases_and_environment_in_chinese():
+    # Oracle: the language file (issue [classroom]: every string the app shows, in both languages).
+    import json
+
+    from conftest import ROOT
+    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+    from gconv import i18n
+    at = run_app("pages/timing.py", lang="zh", **TIMING)
+    i18n.use("zh")  # AppTest calls the widgets' format_func in this thread when it sends their values
+    try:
+        at.button(key="time_layer").click().run()
+    finally:
+        i18n.use("en")
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[0].value
+    assert list(table[zh["timing.col.case"]])[:2] == [zh["case.grouped"], zh["case.dense"]]
+    assert any(f"{zh['env.threads']}:" in c.value and f"{zh['env.dtype']}:" in c.value for c in at.caption)
+    assert zh["exp.shufflenet-g2"] in at.selectbox(key="wp_experiment").options
+
+
 def test_timing_page_waits_for_the_device():
     import threading
 

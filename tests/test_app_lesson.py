@@ -2,6 +2,7 @@
 its misconception, presenter mode, and bad links repaired. Oracles: the lesson's layers (gconv.lesson.STEPS,
 each checked against torch in test_lesson.py) and the language files."""
 import json
+import re
 
 from apptest import chart, run_app
 from conftest import ROOT
@@ -82,5 +83,13 @@ def test_link_repairs_and_diagnostics_read_in_chinese():
     at = run_app("pages/cost.py", C=99999, G=3, lang="zh")
     said = " ".join(w.value for w in at.warning)
     assert "C=99999 超出 1 到 4096 的范围" in said and "必须同时整除" in said
+    at = run_app("pages/connectivity.py", N="abc", K="9", H="6", W="6", lang="zh")
+    said = " ".join(w.value for w in at.warning)
+    # the parser's and the spec's own errors, inside the repair note, in Chinese with no English left
+    assert "N='abc' 不是整数" in said and "输出将为空" in said, said
+    assert not re.search(r"\b(?:is|not|must|valid|keeping|would|the)\b", said), said
+    at = run_app("pages/inspect.py", source="onnx", lang="zh")
+    at.get("file_uploader")[0].set_value(("x.onnx", b"PK\x03\x04zip", "application/octet-stream")).run()
+    assert any("不是 ONNX 模型" in e.value for e in at.error), [e.value for e in at.error]
     at = run_app("pages/inspect.py", model="mobilefacenet", lang="zh")
     assert any("是全局深度卷积" in m.value for m in at.markdown)  # the GDC diagnostic, from the library

@@ -110,3 +110,98 @@ def test_gdc_lab_figures_and_rows_follow_the_language():
                                  FILES["zh"]["size.col.what"]]
     finally:
         i18n.use("en")
+
+
+# --- what the library says: keys and fields, said in the reader's language ------------------------------------
+
+ERRORS = ("GConvError", "SpecError", "ONNXError", "BudgetError")
+
+
+def said_as_literal(source: str) -> list[str]:
+    """Raises of the error family, and progress reports, whose text is an English literal rather than a Said."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args:
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            text = node.args[-1] if name == "progress" else node.args[0]
+            if (name in ERRORS or name == "progress") and isinstance(text, (ast.Constant, ast.JoinedStr)):
+                found.append(f"line {node.lineno}: {name}")
+    return found
+
+
+def test_the_library_says_keys_not_english_sentences():
+    # The CLI may stay English (issue [classroom]); everything else the library tells a user goes through a key.
+    assert said_as_literal('raise SpecError(f"G={G} is bad")\nprogress(0.5, "round 1")') == \
+        ["line 1: SpecError", "line 2: progress"]  # the check itself can fail
+    assert said_as_literal('raise SpecError(say("err.empty_stack"))\nprogress(0.5, say("timing.progress.done"))') == []
+    found = {str(p.relative_to(ROOT)): said_as_literal(p.read_text(encoding="utf-8"))
+             for p in (ROOT / "gconv").rglob("*.py") if p.name != "cli.py"}
+    assert not {k: v for k, v in found.items() if v}
+
+
+ENGLISH = re.compile(r"\b(?:must|valid|unknown|not|the|is|are|of|and|with|than|file|model|layer|case|round|done|"
+                     r"measuring|faster|speed|paper|noisy|blocks|another|would|output|kernel|channel|group)\b", re.I)
+
+
+def _says():
+    """One of each kind of text the library says, as the user meets it."""
+    from gconv import ConvSpec
+    from gconv.inspector.onnx_reader import read_onnx
+    from gconv.lesson import check, question
+    from gconv.parse import parse_spec
+    from gconv.timing.cases import LABELS
+    from gconv.timing.noise import settle
+    from gconv.timing.replicate import EXPERIMENTS, findings
+
+    def error(make):
+        try:
+            make()
+        except GConvError as e:
+            return e
+        raise AssertionError("no error")
+
+    flip = iter(range(10**6))
+    rows = [{"setting": "g=1", "relative_speed": 1.0, "paper_gpu": 1.0, "paper_arm": 1.0, "unstable": False},
+            {"setting": "g=4", "relative_speed": 0.5, "paper_gpu": 0.42, "paper_arm": 0.82, "unstable": True},
+            {"setting": "g=8", "relative_speed": 0.66, "paper_gpu": 0.26, "paper_arm": 0.70, "unstable": False}]
+    return [error(lambda: ConvSpec(C=8, N=8, G=3, K=3, H=6, W=6)),
+            error(lambda: ConvSpec(C=8, N=8, G=1, K=9, H=6, W=6)),
+            error(lambda: parse_spec({"C": "abc"})), error(lambda: parse_spec({"Q": "1"})),
+            error(lambda: read_onnx(b"")), error(lambda: read_onnx(b"PK\x03\x04zip")),
+            error(lambda: read_onnx(b"\x08\x07" + b"x" * 100)),
+            error(lambda: check(question(1, ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6)), "many")),
+            *LABELS.values(), *(title for title, _ in EXPERIMENTS.values()), *findings(rows),
+            settle(["noisy"], lambda case: [1.0, 2.0][next(flip) % 2])["noisy"].note]
+
+
+def test_what_the_library_says_reads_in_chinese_and_stays_english_for_the_cli():
+    says = _says()
+    english = [str(s) for s in says]
+    assert "G=3 must divide C=8 and N=8; valid G: 1, 2, 4, 8" in english  # the CLI's English is unchanged
+    i18n.use("zh")
+    try:
+        chinese = [str(s) for s in says]
+    finally:
+        i18n.use("en")
+    assert "G=3 必须整除 C=8 和 N=8；有效的 G：1, 2, 4, 8" in chinese
+    for text in chinese:
+        assert re.search(r"[\u4e00-\u9fff]", text) and not ENGLISH.search(text), text
+    assert [str(s) for s in says] == english  # back in English once the run's language is English again
+
+
+def test_a_said_error_crosses_the_worker_pipe_and_is_said_where_it_is_shown():
+    import pickle
+
+    from gconv import SpecError
+    from gconv.i18n import Joined, say
+
+    e = pickle.loads(pickle.dumps(SpecError(say("err.must_divide", G=3, C=8, N=8, groups="1, 2, 4, 8"))))
+    joined = Joined(say("finding.join"), (say("timing.progress.done"), say("timing.progress.done")))
+    i18n.use("zh")
+    try:
+        assert str(e).startswith("G=3 必须整除") and f"{joined}" == "完成；完成"
+    finally:
+        i18n.use("en")
+    assert str(e).startswith("G=3 must divide") and f"{joined:>12}" == "  done; done"

@@ -45,7 +45,7 @@ def test_every_case_timed_with_columns(layer_rows):
         assert r["median_ms"] > 0 and r["iqr_ms"] >= 0 and r["runs"] >= 1
         assert r["gflops"] > 0 and r["gbps"] > 0 and r["roofline_fraction"] > 0
         assert r["kernels"]
-    convs = [r for r in layer_rows if "conv" in r["case"] or "depthwise" in r["case"]]
+    convs = [r for r in layer_rows if "conv" in str(r["case"]) or "depthwise" in str(r["case"])]
     assert all("conv" in r["kernels"] for r in convs)  # the backend op torch picked is named
 
 

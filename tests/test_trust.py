@@ -52,8 +52,8 @@ def test_a_case_that_stays_noisy_is_marked_unstable_with_the_reason():
     flip = iter(range(10**6))
     s = settle(["noisy"], lambda case: [1.0, 2.0][next(flip) % 2])
     assert s["noisy"].unstable and s["noisy"].blocks == MAX_ROUNDS
-    assert s["noisy"].spread > NOISE_THRESHOLD and "IQR/median" in s["noisy"].note and "after 15 blocks" in \
-        s["noisy"].note
+    assert s["noisy"].spread > NOISE_THRESHOLD and "IQR/median" in str(s["noisy"].note) and "after 15 blocks" in \
+        str(s["noisy"].note)
 
 
 def test_unstable_rows_are_never_drawn_solid():
@@ -98,7 +98,7 @@ def test_training_leaves_the_thread_count_as_it_was():
 def test_the_worker_measures_in_another_process_and_reports_errors_by_kind():
     result = run("layer", SPEC, FAST, isolated=True)
     assert result.environment["process"] == f"pid {WORKER.pid}" and WORKER.pid != os.getpid()
-    assert [r["case"] for r in result.rows][0] == "grouped conv (native, groups=G)" and not DEVICE.locked()
+    assert [str(r["case"]) for r in result.rows][0] == "grouped conv (native, groups=G)" and not DEVICE.locked()
     huge = ConvSpec(C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1)
     with pytest.raises(BudgetError):  # a GConvError in the worker comes back as itself
         WORKER.call("measure_run", "layer", huge, TimingConfig(device="cpu", batch=8))
@@ -181,12 +181,12 @@ def test_a_replication_measures_every_row_beside_the_paper():
 def test_findings_say_where_the_machine_agrees():
     rows = [{"setting": "g=1", "relative_speed": 1.0, "paper_gpu": 1.0, "paper_arm": 1.0, "unstable": False},
             {"setting": "g=8", "relative_speed": 0.66, "paper_gpu": 0.26, "paper_arm": 0.70, "unstable": False}]
-    lines = findings(rows)
+    lines = [str(line) for line in findings(rows)]
     assert "nearer the ARM" in lines[0] and "holds here" in lines[1] and "no step down the table is faster" in lines[1]
     rows.insert(1, {"setting": "g=4", "relative_speed": 0.5, "paper_gpu": 0.42, "paper_arm": 0.82, "unstable": False})
-    assert "though g=8 ran 32% faster than g=4" in findings(rows)[-1]  # 0.66 / 0.5
+    assert "though g=8 ran 32% faster than g=4" in str(findings(rows)[-1])  # 0.66 / 0.5
     rows[-1]["relative_speed"] = 1.3
-    assert "does not hold here" in findings(rows)[-1]
+    assert "does not hold here" in str(findings(rows)[-1])
 
 
 @pytest.mark.slow

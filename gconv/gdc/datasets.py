@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import GConvError
+from ..i18n import say
 
 REGIONS = ("centre", "eyes", "corner", "ring")
 SYNTHETIC_SIZE = 24
@@ -62,7 +63,7 @@ def region_mask(region: str, size: int = SYNTHETIC_SIZE) -> np.ndarray:
     if region == "ring":
         d = np.hypot(yy - c, xx - c)
         return (d > size * 0.28) & (d < size * 0.44)
-    raise GConvError(f"unknown region {str(region)[:32]!r}; valid: {', '.join(REGIONS)}")
+    raise GConvError(say("err.region", region=repr(str(region)[:32]), valid=", ".join(REGIONS)))
 
 
 def _placements(mask: np.ndarray, inside: bool) -> np.ndarray:
@@ -162,7 +163,7 @@ def faces(task: str = "face", seed: int = 0, size: int = FACE_SIZE, test_fractio
         (xtr, ytr), (xte, yte) = both(xtr), both(xte)
         return Dataset("faces-aligned", xtr, ytr, xte, yte, ["aligned face", "halves swapped"],
                        notes={"task": task})
-    raise GConvError(f"unknown faces task {str(task)[:32]!r}; valid: face, aligned")
+    raise GConvError(say("err.faces_task", task=repr(str(task)[:32])))
 
 
 def digits(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
@@ -192,7 +193,7 @@ def sizes_dividing(image_size: int) -> list[int]:
 def map_sizes(name: str) -> list[int]:
     """Valid backbone output map sizes for a dataset: divisors of its image size, 2 and up."""
     if name not in IMAGE_SIZES:
-        raise GConvError(f"unknown dataset {str(name)[:32]!r}; valid: {', '.join(DATASETS)}")
+        raise GConvError(say("err.dataset", name=repr(str(name)[:32]), valid=", ".join(DATASETS)))
     return sizes_dividing(IMAGE_SIZES[name])
 
 
@@ -219,4 +220,4 @@ def build(name: str, seed: int = 0, region: str = "centre") -> Dataset:
         return faces("aligned", seed=seed)
     if name == "digits":
         return digits(seed=seed)
-    raise GConvError(f"unknown dataset {str(name)[:32]!r}; valid: {', '.join(DATASETS)}")
+    raise GConvError(say("err.dataset", name=repr(str(name)[:32]), valid=", ".join(DATASETS)))

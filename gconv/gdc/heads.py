@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from ..equivalence import gap, gdc_conv
 from ..errors import GConvError
 from .datasets import sizes_dividing
+from ..i18n import say
 
 
 class GDCHead(nn.Module):
@@ -35,10 +36,7 @@ class GDCHead(nn.Module):
         """
         (M, N), (H, W) = self.map_size, tuple(x.shape[-2:])
         if (H, W) != (M, N):
-            raise GConvError(
-                f"the GDC kernel is {M}×{N} but the feature map is {H}×{W}: each channel would give a "
-                f"{max(H - M + 1, 0)}×{max(W - N + 1, 0)} map instead of one number; a GDC accepts only the "
-                f"{M}×{N} map it was built for (resize the input, or pool the map to {M}×{N})")
+            raise GConvError(say("err.gdc_map", M=M, N=N, H=H, W=W, h=max(H - M + 1, 0), w=max(W - N + 1, 0)))
         return gdc_conv(x, self.weight)
 
 
@@ -75,7 +73,7 @@ class Classifier(nn.Module):
         super().__init__()
         if map_size not in sizes_dividing(image_size):
             valid = ", ".join(map(str, sizes_dividing(image_size)))
-            raise GConvError(f"map size {map_size} must divide the image size {image_size}; valid: {valid}")
+            raise GConvError(say("err.map_size_image", size=map_size, image=image_size, valid=valid))
         self.backbone = Backbone(C, image_size // map_size)
         self.head = GDCHead(C, map_size, map_size) if head == "gdc" else GAPHead()
         self.fc = nn.Linear(C, classes)

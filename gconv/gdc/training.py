@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GConvError
-from ..i18n import t
+from ..i18n import say, t
 from ..machine import torch_settings
 from .datasets import Dataset, build, default_map_size, map_sizes
 from .heads import Classifier
@@ -37,8 +37,8 @@ class GDCConfig:
         if self.map_size is None:
             object.__setattr__(self, "map_size", default_map_size(self.dataset))
         elif self.map_size not in sizes:
-            raise GConvError(f"map size {self.map_size} must divide the {self.dataset} images; valid: "
-                             f"{', '.join(map(str, sizes))}")
+            raise GConvError(say("err.map_size_images", size=self.map_size, dataset=self.dataset,
+                                 valid=", ".join(map(str, sizes))))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from math import prod
 from ..errors import ONNXError
 from ..spec import in_size, out_size
 from .report import Layer, Report, conv_layer, linear_layer
+from ..i18n import say
 
 MAX_BYTES = 256 * 2**20  # also the upload limit in .streamlit/config.toml (AlexNet in fp32 is 233 MiB)
 MAX_NODES = 20_000
@@ -18,18 +19,17 @@ MAX_DIM = 2**31  # a declared dimension beyond this is nonsense for an image net
 
 def _sniff(data: bytes) -> None:
     if not data:
-        raise ONNXError("the file is empty")
+        raise ONNXError(say("err.onnx_empty"))
     if len(data) > MAX_BYTES:
-        raise ONNXError(f"the file is {len(data) / 2**20:,.1f} MiB; the limit is {MAX_BYTES / 2**20:,.0f} MiB")
+        raise ONNXError(say("err.onnx_size", size=f"{len(data) / 2**20:,.1f}", limit=f"{MAX_BYTES / 2**20:,.0f}"))
     if data[:4] == b"PK\x03\x04":
-        raise ONNXError("this is a zip archive (or a PyTorch checkpoint), not an ONNX model: export the model with "
-                        "torch.onnx.export and upload the .onnx file")
+        raise ONNXError(say("err.onnx_zip"))
     if data[:2] == b"\x1f\x8b":
-        raise ONNXError("this file is gzip-compressed; upload the plain .onnx file")
+        raise ONNXError(say("err.onnx_gzip"))
     if data[:1] == b"\x80" and len(data) > 1 and data[1] in range(2, 6):
-        raise ONNXError("this looks like a Python pickle, which is never loaded here; upload an .onnx file")
+        raise ONNXError(say("err.onnx_pickle"))
     if data.lstrip()[:1] in (b"{", b"<") or data[:5] == b"%PDF-":
-        raise ONNXError("this is a text, HTML or PDF file, not an ONNX model")
+        raise ONNXError(say("err.onnx_text"))
 
 
 def _load(data: bytes):
@@ -40,15 +40,14 @@ def _load(data: bytes):
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, UnicodeDecodeError) as e:
-        raise ONNXError(f"not a valid ONNX file: the protobuf could not be read ({type(e).__name__})") from None
+        raise ONNXError(say("err.onnx_protobuf", why=type(e).__name__)) from None
     if not model.graph.node or not model.opset_import:
-        raise ONNXError("not an ONNX model: no graph nodes or no opset (random bytes can parse as an empty protobuf)")
+        raise ONNXError(say("err.onnx_no_graph"))
     if len(model.graph.node) > MAX_NODES:
-        raise ONNXError(f"the graph has {len(model.graph.node):,} nodes; the limit is {MAX_NODES:,}")
+        raise ONNXError(say("err.onnx_nodes", nodes=f"{len(model.graph.node):,}", limit=f"{MAX_NODES:,}"))
     for t in model.graph.initializer:
         if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ONNXError("the model keeps its weights in external files, which cannot be read from an upload; "
-                            "save it with all tensors inside the .onnx file")
+            raise ONNXError(say("err.onnx_external"))
     return model
 
 
@@ -58,7 +57,7 @@ def _shapes(model) -> dict[str, list[int | None]]:
     try:
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception as e:  # noqa: BLE001 - the checker raises several private types
-        raise ONNXError(f"shape inference failed: {str(e).splitlines()[0][:200]}") from None
+        raise ONNXError(say("err.onnx_inference", why=str(e).splitlines()[0][:200])) from None
     out = {}
     for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         dims = v.type.tensor_type.shape.dim
@@ -77,7 +76,7 @@ def _hw(shape, name: str) -> tuple[int, int] | None:
     if not shape or len(shape) != 4 or shape[2] is None or shape[3] is None:
         return None
     if max(d or 0 for d in shape) > MAX_DIM:
-        raise ONNXError(f"{name!r} declares a dimension of {max(shape):,}, beyond {MAX_DIM:,}")
+        raise ONNXError(say("err.onnx_dim", name=repr(name), dim=f"{max(shape):,}", limit=f"{MAX_DIM:,}"))
     return int(shape[2]), int(shape[3])
 
 
@@ -90,7 +89,7 @@ def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
 def _conv(node, weights, shapes) -> Layer:
     a = _attrs(node)
     if node.input[1] not in weights:
-        raise ONNXError(f"Conv {node.name!r} takes its weight from another node, not a stored tensor")
+        raise ONNXError(say("err.onnx_weight_node", name=repr(node.name)))
     N, cg, kh, kw = weights[node.input[1]]
     G = int(a.get("group", 1))
     pads = list(a.get("pads", [0, 0, 0, 0]))
@@ -107,7 +106,7 @@ def _conv(node, weights, shapes) -> Layer:
     elif out_hw is None and in_hw is not None:
         out_hw = _other_side(in_hw, *geometry, forward=True)
     elif in_hw is None:
-        raise ONNXError(f"the shapes around Conv {node.name!r} are unknown; export with a fixed input size")
+        raise ONNXError(say("err.onnx_unknown_shapes", name=repr(node.name)))
     bias = len(node.input) > 2 and node.input[2] in weights
     return conv_layer(node.name or node.output[0], cg * G, N, G, (kh, kw), geometry[1], (pads[0], pads[1]),
                       geometry[3], in_hw, out_hw, bias)
@@ -144,14 +143,14 @@ def read_onnx(data: bytes, name: str = "uploaded.onnx") -> Report:
     for node in model.graph.node:
         if node.op_type == "Conv":
             if len(weights.get(node.input[1], [])) != 4:
-                raise ONNXError(f"Conv {node.name!r} is not 2-D (only 2-D convs are shown)")
+                raise ONNXError(say("err.onnx_not_2d", name=repr(node.name)))
             layers.append(_conv(node, weights, shapes))
         elif node.op_type in ("Gemm", "MatMul"):
             layer = _linear(node, weights, shapes)
             if layer is not None:
                 layers.append(layer)
     if not any(layer.op == "conv" for layer in layers):
-        raise ONNXError("the model has no 2-D Conv layer, so there is no group connectivity to show")
+        raise ONNXError(say("err.onnx_no_conv"))
     first = next(iter(model.graph.input), None)
     in_shape = shapes.get(first.name) if first is not None else None
     input_size = tuple(in_shape[2:4]) if in_shape and len(in_shape) == 4 else (0, 0)

@@ -17,15 +17,12 @@ from ..errors import BudgetError, GConvError
 from ..spec import ConvSpec, valid_groups
 from .harness import DTYPES, TimingConfig, measure_cases, measurement_settings, resolve_device
 from .roofline import Peaks, attainable
+from ..i18n import say
 
 MEMORY_BUDGET = 2 * 2**30  # bytes of tensors one timing run may allocate
 CPU_CALL_BUDGET = 2e11  # FLOPs per call on CPU (a few seconds at tens of GFLOP/s) before we refuse
 CASES = ("grouped", "dense", "split", "depthwise", "gdc_conv", "gdc_sum", "gap")
-LABELS = {
-    "grouped": "grouped conv (native, groups=G)", "dense": "same layer dense (G=1)",
-    "split": "G separate convs, concatenated", "depthwise": "depthwise (G=C, N=C)",
-    "gdc_conv": "GDC as a conv (kernel = H×W)", "gdc_sum": "GDC as (x*w).sum", "gap": "GAP (mean over H×W)",
-}
+LABELS = {name: say(f"case.{name}") for name in CASES}  # what each case is, said in the reader's language
 COLUMNS = ("case", "G", "batch", "median_ms", "iqr_ms", "spread", "unstable", "note", "runs", "gflops", "gbps",
            "intensity", "roofline_fraction", "kernels")
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
@@ -80,7 +77,7 @@ def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
         elif name == "gap":
             out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b, 0, B * C * b))
         else:
-            raise GConvError(f"unknown case {str(name)[:32]!r}; valid: {', '.join(CASES)}")
+            raise GConvError(say("err.case", name=repr(str(name)[:32]), valid=", ".join(CASES)))
     return out
 
 
@@ -124,14 +121,14 @@ def budget_problem(items: list[Timed]) -> str | None:
     need = allocation(items)
     config = items[0].config
     if need > MEMORY_BUDGET:
-        return (f"timing these cases would allocate {need / 2**20:,.0f} MiB, over the {MEMORY_BUDGET / 2**20:,.0f} "
-                f"MiB budget; lower the batch ({config.batch}) or H×W")
+        return say("err.budget_memory", need=f"{need / 2**20:,.0f}", budget=f"{MEMORY_BUDGET / 2**20:,.0f}",
+                   batch=config.batch)
     if resolve_device(config.device) == "cpu":
         for t in items:
             work = t.case.flops * (3 if config.backward else 1)
             if work > CPU_CALL_BUDGET:
-                return (f"{LABELS[t.case.name]} is {work / 1e9:,.0f} GFLOP per call, too slow to time interactively "
-                        f"on a CPU (limit {CPU_CALL_BUDGET / 1e9:,.0f}); lower the batch, H×W or channels")
+                return say("err.budget_cpu", case=LABELS[t.case.name], gflop=f"{work / 1e9:,.0f}",
+                           limit=f"{CPU_CALL_BUDGET / 1e9:,.0f}")
     return None
 
 
@@ -209,7 +206,7 @@ def time_items(items: list[Timed], config: TimingConfig, peaks: Peaks | None = N
         with measurement_settings(config, device) as own:
             timings = measure_cases(steps, config, device, progress, own)
     if progress:
-        progress(1.0, "done")
+        progress(1.0, say("timing.progress.done"))
     scale = 3 if config.backward else 1
     rows = []
     for i, t in enumerate(items):

@@ -16,6 +16,7 @@ from ..errors import GConvError
 from ..machine import DEVICE, native_stderr_silenced, torch_settings, wait_for_quiet
 from .noise import ROUNDS, settle
 from .roofline import Peaks, datasheet
+from ..i18n import say
 
 __all__ = ["DEVICE", "DTYPES", "TimingConfig", "Timing", "resolve_device", "available_devices", "supported_dtypes",
            "device_name", "environment", "kernels_of", "settle_allocator", "measure", "measure_cases",
@@ -52,7 +53,7 @@ class Timing:
     calls_per_run: int
     kernels: tuple[str, ...]
     unstable: bool = False  # the spread stayed above the noise threshold
-    note: str = ""  # why it is unstable
+    note: object = ""  # why it is unstable: a Said, or ""
 
     @property
     def spread(self) -> float:
@@ -69,9 +70,9 @@ def resolve_device(name: str = "auto") -> str:
             return "mps"
         return "cpu"
     if name not in ("cpu", "cuda", "mps"):
-        raise GConvError(f"unknown device {str(name)[:32]!r}; valid: auto, " + ", ".join(available_devices()))
+        raise GConvError(say("err.device", name=repr(str(name)[:32]), valid=", ".join(available_devices())))
     if name not in available_devices():
-        raise GConvError(f"device {name} is not available here; valid: " + ", ".join(available_devices()))
+        raise GConvError(say("err.device_absent", name=name, valid=", ".join(available_devices())))
     return name
 
 
@@ -214,8 +215,9 @@ def measure_cases(steps: dict[Hashable, Callable[[], object]], config: TimingCon
 
     def on_round(done: int, planned: int, todo: list) -> None:
         if progress:
-            again = "" if done < ROUNDS else f", measuring {len(todo)} noisy case(s) again"
-            progress(min(done / planned, 1.0), f"round {done + 1} of {planned}{again}")
+            progress(min(done / planned, 1.0), say("timing.progress.round", round=done + 1, rounds=planned)
+                     if done < ROUNDS else say("timing.progress.round_again", round=done + 1, rounds=planned,
+                                               noisy=len(todo)))
         if config.quiet:  # a browser still drawing the last results would share the cores with the next round
             # before the first round, time for the browsers to draw what the job before this one produced
             quiet_wait[0] += wait_for_quiet(window=0.05, max_wait=3.0 if done == 0 else 0.5)
@@ -248,7 +250,7 @@ def measured_peaks(device: str, dtype: str = "fp32", threads: int | None = None,
     cp = benchmark.Timer("dst.copy_(src)", globals={"src": src, "dst": dst}, num_threads=threads).blocked_autorange(
         min_run_time=seconds)
     return Peaks(flops=2 * n**3 / mm.median, bandwidth=2 * size / cp.median,
-                 source=f"measured: {n}×{n} {dtype} matmul and a {size // 2**20} MiB copy")
+                 source=say("peaks.measured", n=n, dtype=dtype, mib=size // 2**20))
 
 
 def peaks_for(device: str, dtype: str, threads: int | None = None) -> list[Peaks]:

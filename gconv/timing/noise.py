@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import say
+
 NOISE_THRESHOLD = 0.10  # IQR/median above this re-measures, and finally marks a row unstable
 ROUNDS = 6  # blocks per case that the statistics use (the last ones)
 MAX_ROUNDS = 15  # blocks per case at most, re-measures included
@@ -25,7 +27,7 @@ class Stats:
     iqr: float
     blocks: int  # blocks measured in all, re-measures included
     unstable: bool
-    note: str  # why a row is unstable, or "" when it settled
+    note: object  # why a row is unstable (a Said), or "" when it settled
 
     @property
     def spread(self) -> float:
@@ -68,8 +70,8 @@ def settle(cases: list[Hashable], block: Callable[[Hashable], float], rounds: in
         settled = Stats(*stats(times[-rounds:]), blocks=len(times), unstable=False, note="")
         if settled.spread > threshold:
             settled = Stats(settled.median, settled.iqr, settled.blocks, True,
-                            f"IQR/median {settled.spread:.0%} after {len(times)} blocks (over {threshold:.0%}): "
-                            "another program or the machine's clock varied during the measurement")
+                            say("timing.note.unstable", spread=f"{settled.spread:.0%}", blocks=len(times),
+                                threshold=f"{threshold:.0%}"))
         out[case] = settled
     return out
 

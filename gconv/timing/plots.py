@@ -17,7 +17,7 @@ def _unstable_trace(xs: list, ys: list, rows: list[dict], name: str | None = Non
     """The unstable rows' points, hollow and grey, each with its reason on hover."""
     return go.Scatter(x=xs, y=ys, mode="markers", name=name or t("figt.unstable"),
                       marker=dict(color="#999", size=12, symbol="circle-open", line=dict(width=2)),
-                      hovertext=[r["note"] for r in rows], hovertemplate="%{hovertext}<extra>" + t("figt.unstable_short") + "</extra>",
+                      hovertext=[str(r["note"]) for r in rows], hovertemplate="%{hovertext}<extra>" + t("figt.unstable_short") + "</extra>",
                       **kwargs)
 
 
@@ -65,8 +65,8 @@ def roofline_figure(rows: list[dict], peaks: list[Peaks]) -> go.Figure:
         fig.add_trace(go.Scatter(x=[r["intensity"]], y=[r["gflops"]], mode="markers", name=f"{r['case']} (G={r['G']})",
                                  marker=dict(size=12, color=PALETTE[i % len(PALETTE)],
                                              symbol=SYMBOLS[i % len(SYMBOLS)], line=dict(width=1, color="#333")),
-                                 hovertemplate=f"{r['case']}: %{{y:,.1f}} GFLOP/s at %{{x:.2f}} FLOP/B, "
-                                               f"{r['median_ms']:.4f} ms<extra></extra>"))
+                                 hovertemplate=t("figt.point_hover", case=r["case"], ms=f"{r['median_ms']:.4f}")
+                                 + "<extra></extra>"))
     base_layout(fig, t("figt.roofline_title"), height=480)
     fig.update_xaxes(type="log", title=t("figt.intensity_axis"))
     fig.update_yaxes(type="log", title=t("figt.gflops_axis"))

@@ -20,6 +20,7 @@ from ..machine import DEVICE
 from ..spec import ConvSpec
 from .cases import DTYPES, random_tensor
 from .harness import TimingConfig, environment, measure_cases, measurement_settings, resolve_device
+from ..i18n import Joined, Said, plain, say
 
 SIZE, DEPTH = 56, 10  # a 56×56 input through 10 layers (G2) or 10 blocks (G1), as in Sec. 2
 
@@ -38,12 +39,12 @@ class PaperRow:
 
 
 EXPERIMENTS = {
-    "shufflenet-g2": ("G2 (Table 2): 10 stacked 1×1 group convs c→c at fixed FLOPs, 56×56", [
+    "shufflenet-g2": (say("exp.shufflenet-g2"), [
         PaperRow("g=1", 1, (128, 128), (128, 128), (64, 64), 2451, 40.0),
         PaperRow("g=2", 2, (180, 180), (180, 180), (90, 90), 1725, 35.0),
         PaperRow("g=4", 4, (256, 256), (256, 256), (128, 128), 1026, 32.9),
         PaperRow("g=8", 8, (360, 360), (360, 360), (180, 180), 634, 27.8)]),
-    "shufflenet-g1": ("G1 (Table 1): 10 blocks of 1×1 convs c1→c2→c1 at fixed FLOPs, 56×56", [
+    "shufflenet-g1": (say("exp.shufflenet-g1"), [
         PaperRow("1:1", 1, (128, 128), (128, 128), (32, 32), 1480, 76.2),
         PaperRow("1:2", 1, (90, 180), (90, 180), (22, 44), 1296, 72.9),
         PaperRow("1:6", 1, (52, 312), (52, 312), (13, 78), 876, 69.1),
@@ -63,7 +64,7 @@ def layers(name: str, row: PaperRow) -> list[ConvSpec]:
 
 def _experiment(name: str):
     if name not in EXPERIMENTS:
-        raise GConvError(f"unknown experiment {str(name)[:32]!r}; valid: {', '.join(EXPERIMENTS)}")
+        raise GConvError(say("err.experiment", name=repr(str(name)[:32]), valid=", ".join(EXPERIMENTS)))
     return EXPERIMENTS[name]
 
 
@@ -72,23 +73,23 @@ class Replication:
     """One experiment measured here, row by row beside the paper's figures, and what agrees and what not."""
 
     name: str
-    title: str
+    title: Said
     config: TimingConfig
     rows: list[dict]
     environment: dict
-    findings: list[str]
+    findings: list[Said]
     waited: float = 0.0
 
     def as_dict(self) -> dict:
         """JSON: rows with g (or c1, c2), flops, mac, median_ms, relative_speed, paper_gpu, paper_arm; the paper's
         absolute figures; the environment; the findings."""
         _, paper = _experiment(self.name)
-        return {"experiment": self.name, "title": self.title, "batch": self.config.batch,
-                "batch_note": "the paper does not state the batch size for these tables",
+        return plain({"experiment": self.name, "title": self.title, "batch": self.config.batch,
+                "batch_note": say("exp.batch_note"),
                 "environment": self.environment, "rows": self.rows, "findings": self.findings,
                 "paper": {"source": "Ma et al., ShuffleNet V2, ECCV 2018, Tables 1 and 2",
                           "gpu": {"device": "GTX 1080Ti", "unit": "batches/s", "values": [r.gpu for r in paper]},
-                          "arm": {"device": "Snapdragon 810", "unit": "images/s", "values": [r.arm for r in paper]}}}
+                          "arm": {"device": "Snapdragon 810", "unit": "images/s", "values": [r.arm for r in paper]}}})
 
 
 def measure_replication(name: str, config: TimingConfig, progress: Callable[[float, str], None] | None = None
@@ -126,28 +127,30 @@ def measure_replication(name: str, config: TimingConfig, progress: Callable[[flo
     return Replication(name, title, config, rows, {**env, "process": f"pid {os.getpid()}"}, findings(rows))
 
 
-def findings(rows: list[dict]) -> list[str]:
+def findings(rows: list[dict]) -> list[Said]:
     """Plain statements of where this machine agrees with the paper, row by row and in trend."""
     out = []
+    first, last = rows[0]["setting"], rows[-1]["setting"]
     for r in rows[1:]:
         here, gpu, arm = r["relative_speed"], r["paper_gpu"], r["paper_arm"]
         nearer = "ARM" if abs(here - arm) < abs(here - gpu) else "GPU"
-        out.append(f"{r['setting']}: {here:.2f}× the speed of {rows[0]['setting']} here; the paper had {gpu:.2f}× on "
-                   f"GPU and {arm:.2f}× on ARM, so this machine is nearer the {nearer}.")
+        out.append(say("finding.row", setting=r["setting"], here=f"{here:.2f}", first=first, gpu=f"{gpu:.2f}",
+                       arm=f"{arm:.2f}", nearer=nearer))
     speeds = [r["relative_speed"] for r in rows]
-    faster = [f"{b['setting']} ran {b['relative_speed'] / a['relative_speed'] - 1:.0%} faster than {a['setting']}"
+    faster = [say("finding.faster", later=b["setting"], earlier=a["setting"],
+                  percent=f"{b['relative_speed'] / a['relative_speed'] - 1:.0%}")
               for a, b in zip(rows, rows[1:]) if b["relative_speed"] > a["relative_speed"] * 1.02]
-    if speeds[-1] < 0.95:
-        out.append(f"The paper's guideline holds here: at equal FLOPs, {rows[-1]['setting']} runs at {speeds[-1]:.2f}× "
-                   f"the speed of {rows[0]['setting']}" + (f", though {'; '.join(faster)}." if faster else
-                                                             ", and no step down the table is faster."))
+    if speeds[-1] < 0.95 and faster:
+        out.append(say("finding.holds_though", last=last, speed=f"{speeds[-1]:.2f}", first=first,
+                       faster=Joined(say("finding.join"), tuple(faster))))
+    elif speeds[-1] < 0.95:
+        out.append(say("finding.holds", last=last, speed=f"{speeds[-1]:.2f}", first=first))
     else:
-        out.append(f"The paper's guideline does not hold here: at equal FLOPs, {rows[-1]['setting']} runs at "
-                   f"{speeds[-1]:.2f}× the speed of {rows[0]['setting']} (relative speeds "
-                   f"{', '.join(f'{v:.2f}' for v in speeds)}).")
+        out.append(say("finding.fails", last=last, speed=f"{speeds[-1]:.2f}", first=first,
+                       speeds=", ".join(f"{v:.2f}" for v in speeds)))
     unstable = [r["setting"] for r in rows if r["unstable"]]
     if unstable:
-        out.append(f"Rows {', '.join(unstable)} stayed noisy (spread over 10%): read them with care.")
+        out.append(say("finding.noisy", rows=", ".join(unstable)))
     return out
 
 
@@ -155,7 +158,7 @@ def replicate(name: str, config: TimingConfig, progress: Callable[[float, str], 
               on_wait: Callable[[], None] | None = None, isolated: bool = False) -> Replication:
     """Wait for the device, then measure the experiment: in the timing worker when isolated (the app), else here."""
     _experiment(name)
-    with DEVICE.hold(on_wait, what="a paper replication") as waited:
+    with DEVICE.hold(on_wait, what=say("job.replication")) as waited:
         if isolated:
             from .worker import WORKER
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import say
+
 # Datasheet peaks, dense (no sparsity). NVIDIA H100 SXM5 and H200 datasheets: FP32 67, TF32 495 (dense),
 # BF16/FP16 989 (dense) TFLOP/s; HBM3 3.35 TB/s (H100 SXM), HBM3e 4.8 TB/s (H200).
 DATASHEETS = {
@@ -17,7 +19,7 @@ class Peaks:
 
     flops: float  # FLOP/s
     bandwidth: float  # bytes/s
-    source: str  # "measured: ..." or "datasheet: ..."
+    source: object  # a Said: "measured: ..." or "datasheet: ..."
 
     @property
     def ridge(self) -> float:
@@ -41,5 +43,5 @@ def datasheet(device_name: str, dtype: str, tf32: bool = False) -> Peaks | None:
             name = "tf32" if dtype == "fp32" and tf32 else dtype
             if name not in sheet:
                 return None
-            return Peaks(sheet[name], sheet["bandwidth"], f"datasheet: {key} {name.upper()} dense")
+            return Peaks(sheet[name], sheet["bandwidth"], say("peaks.datasheet", gpu=key, dtype=name.upper()))
     return None

@@ -17,6 +17,7 @@ from ..spec import ConvSpec
 from .cases import check_budget, group_items, layer_items, sweep_batch, sweep_groups, time_layer
 from .harness import DEVICE, TimingConfig, environment, measurement_settings, peaks_for, resolve_device
 from .roofline import Peaks
+from ..i18n import plain, say
 
 RUNS = {"layer": "Time this layer", "groups": "Sweep every G", "batch": "Sweep batch size"}
 Progress = Callable[[float, str], None]
@@ -31,7 +32,7 @@ def check_run(kind: str, spec: ConvSpec, config: TimingConfig) -> None:
     elif kind == "layer":
         check_budget(layer_items(spec, config))
     else:
-        raise GConvError(f"unknown timing run {str(kind)[:32]!r}; valid: {', '.join(RUNS)}")
+        raise GConvError(say("err.timing_run", kind=repr(str(kind)[:32]), valid=", ".join(RUNS)))
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,16 @@ class TimingRun:
 
     def as_dict(self) -> dict:
         """Plain JSON-able values: the CLI's --json and the page's download."""
-        return {"kind": self.kind, "spec": self.spec.as_dict(), "environment": self.environment,
-                "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in self.peaks],
-                "rows": self.rows}
+        return plain({"kind": self.kind, "spec": self.spec.as_dict(), "environment": self.environment,
+                      "peaks": [{"flops": p.flops, "bandwidth": p.bandwidth, "source": p.source} for p in self.peaks],
+                      "rows": self.rows})
 
     def to_csv(self) -> str:
         """The rows as CSV, one column per row key."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(self.rows[0]) if self.rows else [])
         writer.writeheader()
-        writer.writerows(self.rows)
+        writer.writerows(plain(self.rows))
         return buf.getvalue()
 
 
@@ -75,7 +76,7 @@ def measure_run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progr
     with measurement_settings(config, device) as used:
         if peaks is None:
             if progress:
-                progress(0.0, "measuring peak FLOP/s and bandwidth…")
+                progress(0.0, say("timing.progress.peaks"))
             peaks = peaks_for(device, config.dtype, config.threads)
         rows = sweep(spec, config, peaks=peaks[0], progress=progress, used=used)
         env = environment(config, used)
@@ -88,7 +89,7 @@ def run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progress | No
     """Check the budget, wait for the device, then measure: in the timing worker process when isolated (the app),
     else here (the CLI, a process of its own already)."""
     check_run(kind, spec, config)
-    with DEVICE.hold(on_wait, what="a timing run") as waited:
+    with DEVICE.hold(on_wait, what=say("job.timing")) as waited:
         if isolated:
             from .worker import WORKER
 

@@ -48,7 +48,7 @@ def _serve(conn) -> None:
         try:
             result = jobs[name](*args, progress=progress, **kwargs)
         except errors.GConvError as e:
-            conn.send(("refused", type(e).__name__, str(e)))
+            conn.send(("refused", type(e).__name__, e.args[0] if e.args else str(e)))  # a Said stays one
         except Exception:  # noqa: BLE001 - sent back whole, to surface in the server as a bug
             conn.send(("failed", traceback.format_exc()))
         else:

@@ -215,8 +215,7 @@ def device_wait_note(slot) -> Callable[[], None]:
     """An on_wait callback for gconv.machine.DEVICE: says in slot which job holds the device while this one queues."""
     from gconv.machine import DEVICE
 
-    return lambda: slot.info(f"Waiting for {DEVICE.holder or 'another job'} to finish ({DEVICE.waiting} queued): "
-                             "timings and trainings take turns, so that no measurement shares the machine.",
+    return lambda: slot.info(t("ui.device_wait", holder=DEVICE.holder or t("job.any"), waiting=DEVICE.waiting),
                              icon=":material/hourglass_empty:")
 
 

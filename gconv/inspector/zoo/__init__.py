@@ -16,6 +16,7 @@ from .mobilenet import mobilenet_v1, mobilenet_v2
 from .resnext import resnext50_32x4d
 from .shufflenet import shufflenet_v2
 from .xception import xception
+from ...i18n import say
 
 BUILDERS: dict[str, Callable[[], nn.Module]] = {
     "alexnet": alexnet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
@@ -34,5 +35,5 @@ TITLES = {"alexnet": "AlexNet (2012, Caffe reference: groups in conv2/4/5)", "mo
 def build(name: str) -> nn.Module:
     """A fresh model by name, in eval mode, with random weights."""
     if name not in BUILDERS:
-        raise GConvError(f"unknown model {str(name)[:32]!r}; valid: {', '.join(NAMES)}")
+        raise GConvError(say("err.model", name=repr(str(name)[:32]), valid=", ".join(NAMES)))
     return BUILDERS[name]().eval()
