@@ -3,6 +3,8 @@ uses. Oracle for the terms: the list in issue [classroom], taken from the seed n
 import json
 import re
 
+import numpy as np
+
 import pytest
 
 from conftest import ROOT
@@ -68,6 +70,7 @@ def test_figures_follow_the_language():
     from gconv.plots.connectivity import bipartite, mask_figure, shuffle_figure
     from gconv.plots.cost import group_sweep_figure, separable_figure
     from gconv.plots.numbers import numbers_figure
+    from gconv.plots.story import story_figures
     from gconv.plots.tensor3d import plan, tensor_figure
     from gconv.spec import ConvSpec
     from gconv.terms import cell_terms, sample_values
@@ -79,12 +82,13 @@ def test_figures_follow_the_language():
         figs = [bipartite(spec, selected=5), bipartite(ConvSpec(C=512, N=512, G=8, K=3, H=8, W=8), selected=3),
                 mask_figure(spec), shuffle_figure(12, 3), tensor_figure(plan(spec, 5, 1, 1), 1, 1),
                 numbers_figure(spec, x, w, cell_terms(spec, x, w, b, 5, 1, 1)), group_sweep_figure(spec, "FLOP"),
-                separable_figure(spec)]
+                separable_figure(spec), *story_figures(np.ones((4, 4))).values()]
         for fig in figs:
             text = json.dumps(json.loads(fig.to_json()), ensure_ascii=False)
             shown = re.findall(r'"(?:name|text|title|prefix|label|hovertemplate)": "([^"]*)"', text)
             words = [s for s in shown if re.search(r"\b(?:kernel|kernels|inputs?|outputs?|group|groups|reads|channel|"
-                                                   r"weight mask|padding|play|pause|params|count|standard|depthwise|pointwise|current)\b", s)]
+                                                   r"weight mask|padding|play|pause|params|count|standard|depthwise|pointwise|current|each|"
+                                                   r"blocks|shuffle|learned|mean|row|column|separable)\b", s, re.I)]
             assert not words, words[:5]
     finally:
         i18n.use("en")
@@ -126,7 +130,7 @@ def said_as_literal(source: str) -> list[str]:
         if isinstance(node, ast.Call) and node.args:
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
             text = node.args[-1] if name == "progress" else node.args[0]
-            if (name in ERRORS or name == "progress") and isinstance(text, (ast.Constant, ast.JoinedStr)):
+            if (name in ERRORS or name == "progress") and (isinstance(text, ast.JoinedStr) or isinstance(getattr(text, "value", None), str)):
                 found.append(f"line {node.lineno}: {name}")
     return found
 
@@ -136,8 +140,8 @@ def test_the_library_says_keys_not_english_sentences():
     assert said_as_literal('raise SpecError(f"G={G} is bad")\nprogress(0.5, "round 1")') == \
         ["line 1: SpecError", "line 2: progress"]  # the check itself can fail
     assert said_as_literal('raise SpecError(say("err.empty_stack"))\nprogress(0.5, say("timing.progress.done"))') == []
-    found = {str(p.relative_to(ROOT)): said_as_literal(p.read_text(encoding="utf-8"))
-             for p in (ROOT / "gconv").rglob("*.py") if p.name != "cli.py"}
+    files = [*(ROOT / "gconv").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]
+    found = {str(p.relative_to(ROOT)): said_as_literal(p.read_text(encoding="utf-8")) for p in files if p.name != "cli.py"}
     assert not {k: v for k, v in found.items() if v}
 
 

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..cost import separable_ratio
-from ..i18n import ASSETS
+from ..i18n import ASSETS, t
 from ..spec import ConvSpec
 from .connectivity import bipartite, mask_figure, shuffle_figure
 from .style import PALETTE, base_layout
@@ -66,21 +66,21 @@ def separable_ratio_figure() -> go.Figure:
     fig.add_hline(y=floor, line=dict(color=PALETTE[0], dash="dash"),
                   annotation=dict(text=f"1/K² = 1/{SEPARABLE_K ** 2}", font=dict(size=11)))
     base_layout(fig, "")
-    fig.update_xaxes(type="log", title=dict(text="output channels N", font=dict(size=11)))
-    fig.update_yaxes(range=[0, 1.05], title=dict(text="separable ÷ standard", font=dict(size=11)))
-    return _mini(fig, f"Separable ÷ standard MACs = 1/N + 1/{SEPARABLE_K ** 2} (K={SEPARABLE_K})")
+    fig.update_xaxes(type="log", title=dict(text=t("story.separable_x"), font=dict(size=11)))
+    fig.update_yaxes(range=[0, 1.05], title=dict(text=t("story.separable_y"), font=dict(size=11)))
+    return _mini(fig, t("story.separable", K2=SEPARABLE_K ** 2, K=SEPARABLE_K))
 
 
 def gdc_vs_gap_figure(relative: np.ndarray, caption: str = "") -> go.Figure:
     """GAP's weights (1/(H·W) everywhere) beside a GDC's learned |weights|, both over their mean."""
     h, w = relative.shape
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.06,
-                        subplot_titles=[f"GAP: 1/{h * w} each", "GDC: learned"])
+                        subplot_titles=[t("story.gap", cells=h * w), t("story.gdc")])
     top = float(max(2.0, relative.max()))
     for col, z in ((1, np.ones_like(relative)), (2, relative)):
         fig.add_trace(go.Heatmap(z=z, zmin=0, zmax=top, colorscale="Viridis", showscale=col == 2, xgap=1, ygap=1,
-                                 colorbar=dict(thickness=8, len=0.9, title=dict(text="÷ mean", side="right")),
-                                 hovertemplate="row %{y}, column %{x}: %{z:.2f}× the mean<extra></extra>"),
+                                 colorbar=dict(thickness=8, len=0.9, title=dict(text=t("story.over_mean"), side="right")),
+                                 hovertemplate=t("story.hover") + "<extra></extra>"),
                       row=1, col=col)
     fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
     fig.update_yaxes(scaleanchor="x2", row=1, col=2)
@@ -96,13 +96,13 @@ def story_figures(gdc_relative: np.ndarray, gdc_caption: str = "") -> dict[str, 
     mobilenet_dw, separable, mobilefacenet_gdc. gdc_relative: a GDC's learned |weights| over their mean (M, M)."""
     channels, groups = SHUFFLE
     return {
-        "standard": _mini(bipartite(STANDARD), f"Standard: each of {STANDARD.N} kernels reads all {STANDARD.C} inputs"),
-        "resnext": _mini(bipartite(GROUPED), f"G={GROUPED.G}: each kernel reads its own {GROUPED.in_per_group}"),
+        "standard": _mini(bipartite(STANDARD), t("story.standard", N=STANDARD.N, C=STANDARD.C)),
+        "resnext": _mini(bipartite(GROUPED), t("story.grouped", G=GROUPED.G, per=GROUPED.in_per_group)),
         "alexnet_conv2": _mini(mask_figure(ALEXNET_LIKE).update_xaxes(showticklabels=False, title=None)
                                .update_yaxes(showticklabels=False, title=None),
-                               "Weight mask N×C: grey blocks are structural zeros"),
-        "shufflenet_1x1": _mini(shuffle_figure(channels, groups), f"Shuffle {channels} channels in G={groups} groups"),
-        "mobilenet_dw": _mini(bipartite(DEPTHWISE), f"Depthwise G=C={DEPTHWISE.C}: one input per kernel"),
+                               t("story.mask")),
+        "shufflenet_1x1": _mini(shuffle_figure(channels, groups), t("story.shuffle", channels=channels, groups=groups)),
+        "mobilenet_dw": _mini(bipartite(DEPTHWISE), t("story.depthwise", C=DEPTHWISE.C)),
         "separable": separable_ratio_figure(),
         "mobilefacenet_gdc": gdc_vs_gap_figure(gdc_relative, gdc_caption),
     }

@@ -20,7 +20,7 @@ def language() -> str:
         ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
         if text is not None and text not in i18n.LANGUAGES:
             ss["_lang_problem"] = i18n.t("ui.link_ignored", field="lang", text=repr(str(text)[:16]),
-                                         error=f"valid: {', '.join(i18n.LANGUAGES)}")
+                                         error=i18n.t("err.one_of", valid=", ".join(i18n.LANGUAGES)))
     i18n.use(ss[LANG])
     return ss[LANG]
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from gconv import ConvSpec, GConvError, SpecError, i18n, valid_groups
-from gconv.i18n import t
+from gconv.i18n import say, t
 from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
 from gconv.presets import PRESETS, find
 from gconv.spec import nearest_group
@@ -295,7 +295,7 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         v = parse_int("value", text)
         if not lo <= v <= hi:
-            raise GConvError(f"must be between {lo} and {hi}")
+            raise GConvError(say("err.between", lo=lo, hi=hi))
         return v
     return parse
 
@@ -304,7 +304,7 @@ def one_of(options) -> Callable[[str], object]:
     """A URL parser for one of a fixed set of text options."""
     def parse(text: str):
         if text not in options:
-            raise GConvError(f"valid: {', '.join(map(str, options))}")
+            raise GConvError(say("err.one_of", valid=", ".join(map(str, options))))
         return text
     return parse
 
