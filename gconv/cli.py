@@ -126,11 +126,12 @@ def inspect_report(args) -> dict:
 
     from .inspector import zoo
     from .inspector.diagnose import diagnose
-    from .inspector.hooks import inspect_zoo
-    from .inspector.onnx_reader import MAX_BYTES, read_onnx
+    from .inspector.flow import trace
+    from .inspector.hooks import inspect_zoo, zoo_flow
+    from .inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     if args.model in zoo.NAMES:
-        report = inspect_zoo(args.model)
+        report, flow = inspect_zoo(args.model), zoo_flow(args.model)
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
         path = Path(args.model)
         if not path.is_file():
@@ -141,11 +142,17 @@ def inspect_report(args) -> dict:
             data = path.read_bytes()
         except OSError as e:
             raise GConvError(f"cannot read {args.model}: {e.strerror}; valid: a readable .onnx file") from None
-        report = read_onnx(data, path.name)
+        graph = read_graph(data)  # the .onnx alone: weights kept in an external .data file are never needed
+        report, flow = read_onnx(data, path.name, graph), trace(graph, report_nodes(graph))
     else:
         raise GConvError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
     out = report.as_dict()
-    out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message} for f in diagnose(report)]
+    out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message}
+                          for f in diagnose(report, flow)]
+    out["channel_flow"] = [{"layer": m.name, "row": m.row, "G": m.G, "reference": m.reference or "input",
+                            "reference_row": m.reference_row, "channels": m.channels, "share": m.share,
+                            "sees": m.sees, "mixes": m.mixes} for m in flow.rows]
+    out["channel_flow_assumed"] = list(flow.assumed)
     return out
 
 
@@ -160,6 +167,12 @@ def print_inspect(report: dict) -> None:
               f"{r['out_hw'][0]:>4}×{r['out_hw'][1]:<4} {r['params']:>12,} {r['macs']:>15,}")
     print(f"total params {report['total_params']:,} (numel of every parameter)")
     print(f"total MACs   {report['total_macs']:,} per sample (conv and linear layers)")
+    if report["channel_flow"]:
+        print("channel flow (traced through the graph): share of (input channel of the previous grouped conv, "
+              "output channel) pairs connected")
+        for m in report["channel_flow"]:
+            print(f"{m['row']:>3} {m['layer'][:40]:<40} G={m['G']:<4} {m['share']:>6.0%} of {m['reference'][:40]}: "
+                  f"each output sees ≥ {m['sees']} of {m['channels']}" + ("" if m["mixes"] else "  (groups apart)"))
     for f in report["diagnostics"]:
         print(f"- {f['message']}")
 

@@ -9,11 +9,13 @@ from pages.shared.memo import shared_memo
 
 
 def load_report():
-    """The report to show: a zoo model (URL-bound) or an uploaded ONNX file; None with a message if unusable."""
+    """The report to show and a callable giving its channel flow: a zoo model (URL-bound) or an uploaded ONNX
+    file; (None, None) with a message if unusable."""
     from gconv import GConvError
     from gconv.inspector import zoo
-    from gconv.inspector.hooks import inspect_zoo
-    from gconv.inspector.onnx_reader import MAX_BYTES, read_onnx
+    from gconv.inspector.flow import trace
+    from gconv.inspector.hooks import inspect_zoo, zoo_flow
+    from gconv.inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     sources = ["zoo", "onnx"]
     source = ui.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", ui.one_of(sources),
@@ -21,22 +23,54 @@ def load_report():
     if source != "onnx":
         name = ui.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
                                options=list(zoo.NAMES), format_func=zoo.TITLES.get)
-        return shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
+        return (shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name)),
+                lambda: shared_memo("inspect-zoo-flow").get_or_compute(name, lambda: zoo_flow(name)))
     upload = st.file_uploader(t("inspect.upload"), type=["onnx"],
                               key="onnx_upload")
     if upload is None:
         st.info(t("inspect.export"))
-        return None
+        return None, None
     if upload.size > MAX_BYTES:
         st.error(t("inspect.too_big", name=upload.name, size=f"{upload.size / 2**20:,.1f}", limit=MAX_BYTES // 2**20))
-        return None
+        return None, None
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
+
+    def read():
+        graph = read_graph(data)
+        return read_onnx(data, upload.name, graph), trace(graph, report_nodes(graph))
     try:
-        return shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_onnx(data, upload.name))
+        report, flow = shared_memo("inspect-onnx").get_or_compute(digest, read)
     except GConvError as e:
         st.error(f"{upload.name}: {e}", icon=":material/block:")
+        return None, None
+    return report, lambda: flow
+
+
+def channel_flow(report, get_flow, selected: int):
+    """The channel-flow section: its figure, whose points open their layer in Connectivity; returns the flow."""
+    from gconv import GConvError
+    from gconv.inspector.plots import flow_figure
+
+    st.subheader(t("inspect.flow"))
+    try:
+        flow = get_flow()
+    except GConvError as e:
+        st.warning(t("inspect.flow_failed", error=e), icon=":material/warning:")
         return None
+    if not flow.rows:
+        st.markdown(t("inspect.flow_none"))
+        return flow
+    st.markdown(t("inspect.flow_intro"))
+    event = st.plotly_chart(flow_figure(flow, selected), key="flow_chart", on_select="rerun",
+                            selection_mode="points", config={"displayModeBar": False})
+    points = event.selection.points if event is not None and hasattr(event, "selection") else []
+    rows = [p["customdata"][-1] for p in points if p.get("customdata")]
+    if rows and 0 <= rows[0] < len(report.layers):
+        st.switch_page("pages/connectivity.py", query_params=ui.link_params(report.layers[rows[0]].spec))
+    if flow.assumed:
+        st.caption(t("inspect.flow_assumed", ops=", ".join(flow.assumed)))
+    return flow
 
 
 def table(report, selected: int):
@@ -66,7 +100,7 @@ def render() -> None:
 
     st.title(t("page.inspect"))
     st.markdown(t("inspect.intro"))
-    report = load_report()
+    report, get_flow = load_report()
     if report is None:
         return
     m = st.columns(4)
@@ -97,8 +131,9 @@ def render() -> None:
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)
     st.plotly_chart(layers_figure(report, selected), key="layers_chart", config={"displayModeBar": False})
 
+    flow = channel_flow(report, get_flow, selected)
     st.subheader(t("inspect.diagnostics"))
-    findings = diagnose(report)
+    findings = diagnose(report, flow)
     if not findings:
         st.markdown(t("inspect.nothing"))
     icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:"}

@@ -3,7 +3,7 @@ inspector, and errors that are bugs surfacing as bugs."""
 import numpy as np
 import pytest
 
-from apptest import array, charts, metric, run_app
+from apptest import array, chart, charts, metric, run_app
 from gconv import ConvSpec, valid_groups
 
 
@@ -157,10 +157,18 @@ def test_inspector_upload_valid_and_hostile_files():
 def test_inspector_zoo_pages(model):
     at = run_app("pages/inspect.py", model=model)
     assert not at.exception
-    kinds, layers = charts(at)
+    kinds = chart(at, "kind_chart")
     assert kinds["layout"]["title"]["text"].startswith(model)
     from gconv.inspector.hooks import inspect_zoo
     assert len(at.selectbox(key="wp_layer").options) == len(inspect_zoo(model).layers)
+    flows = [c for c in at.get("plotly_chart") if c.key == "flow_chart"]
+    if model == "alexnet":  # Krizhevsky et al. 2012: conv5 reads conv4's two halves apart, one per GPU
+        apart = next(t for t in chart(at, "flow_chart")["data"] if t.get("name") == "groups stay apart")
+        assert list(array(apart["x"])) == [4] and any("conv4 → conv5" in m.value for m in at.markdown)
+    elif model == "resnext50_32x4d":
+        assert not [t for t in chart(at, "flow_chart")["data"] if t.get("name") == "groups stay apart"]
+    else:  # no grouped conv with 1 < G < C: said, not drawn
+        assert not flows and any("No grouped conv" in m.value for m in at.markdown)
 
 
 def test_a_bug_in_a_timing_run_surfaces_and_is_not_called_a_budget(monkeypatch):
@@ -185,7 +193,7 @@ def test_a_bug_in_the_onnx_reader_surfaces(monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("a reader bug")
 
-    monkeypatch.setattr(reader, "read_onnx", broken)
+    monkeypatch.setattr(reader, "read_graph", broken)
     at = run_app("pages/inspect.py", source="onnx")
     at.get("file_uploader")[0].set_value(("tiny.onnx", b"\x08\x07" + b"x" * 100, "application/octet-stream")).run()
     assert at.exception and "a reader bug" in at.exception[0].value
@@ -224,3 +232,20 @@ def test_replication_runs_on_the_page():
     assert {t["name"] for t in fig["data"]} >= {"this machine", "paper: GPU (GTX 1080Ti)", "paper: ARM (Snapdragon 810)"}
     assert any("the paper had 0.26× on GPU and 0.70× on ARM" in m.value for m in at.markdown)
     assert any("does not state the batch size" in c.value for c in at.caption)
+
+
+def test_inspector_traces_an_uploaded_graphs_channel_flow():
+    # A shuffle written without its transpose (view, then view back: the identity) keeps the groups apart; the
+    # page finds it in the graph itself. Oracle: the group rule, 3 groups of 8 of 24 channels.
+    import sys
+
+    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
+    from test_graph import GroupedStack, export
+
+    at = run_app("pages/inspect.py", source="onnx")
+    data = export(GroupedStack(transpose=False), (1, 24, 8, 8))
+    at.get("file_uploader")[0].set_value(("stack.onnx", data, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    apart = next(t for t in chart(at, "flow_chart")["data"] if t.get("name") == "groups stay apart")
+    assert list(array(apart["x"])) == [0, 1, 2] and [row[2] for row in apart["customdata"]] == [8, 8, 8]
+    assert any("never mix" in m.value and "8 of the 24" in m.value for m in at.markdown)

@@ -21,7 +21,8 @@ class Finding:
 
 def no_shuffle(report: Report) -> list[Finding]:
     """Grouped convs (1 < G < C) that feed the next grouped conv directly: without a channel shuffle in
-    between, each group of the second only ever sees one group's worth of the first's inputs."""
+    between, each group of the second only ever sees one group's worth of the first's inputs. A guess from the
+    layer list, for a model given without its graph; never_mixing traces the graph instead."""
     out = []
     layers = report.layers
     for i, (a, b) in enumerate(zip(layers, layers[1:])):
@@ -66,6 +67,19 @@ def group_changes(report: Report, top: int = 8) -> list[Finding]:
     return out
 
 
-def diagnose(report: Report) -> list[Finding]:
-    """All findings, in the order: groups that never mix, fixed input sizes, G worth changing."""
-    return no_shuffle(report) + fixed_input(report) + group_changes(report)
+def never_mixing(flow) -> list[Finding]:
+    """Stacks of grouped convs whose groups never mix, as traced through the graph (flow.Flow.apart)."""
+    out = []
+    for run in flow.apart():
+        rows = tuple(r for r in [run[0].reference_row, *(m.row for m in run)] if r is not None and r >= 0)
+        out.append(Finding("no-shuffle", rows, t("diag.flow_apart", first=run[0].reference, last=run[-1].name,
+                                                   count=len(run) + 1, sees=min(m.sees for m in run),
+                                                   C=run[0].channels)))
+    return out
+
+
+def diagnose(report: Report, flow=None) -> list[Finding]:
+    """All findings, in the order: groups that never mix, fixed input sizes, G worth changing. With the graph's
+    channel flow (flow.trace), groups that never mix are traced; without it, guessed from adjacent layers."""
+    mixing = never_mixing(flow) if flow is not None else no_shuffle(report)
+    return mixing + fixed_input(report) + group_changes(report)

@@ -68,6 +68,28 @@ def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "mo
                   sum(r.macs for r in rows))
 
 
+def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3) -> bytes:
+    """The model exported to ONNX in memory (TorchScript exporter, fixed input size), for the graph's channel flow."""
+    import io
+    import warnings
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), (torch.zeros(1, channels, *input_size),), buf, dynamo=False)
+    return buf.getvalue()
+
+
+def zoo_flow(name: str):
+    """The channel flow of a zoo network, traced through its exported graph (rows match inspect_zoo's layers)."""
+    from . import zoo
+    from .flow import renamed, trace
+    from .onnx_reader import read_graph, report_nodes
+
+    graph = read_graph(onnx_bytes(zoo.build(name), zoo.INPUT_SIZES[name]))
+    return renamed(trace(graph, report_nodes(graph)), [layer.name for layer in inspect_zoo(name).layers])
+
+
 def inspect_zoo(name: str) -> Report:
     """inspect_model of a zoo network at its default input size."""
     from . import zoo

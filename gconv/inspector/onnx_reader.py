@@ -1,7 +1,9 @@
 """Read the conv and linear layers of an ONNX file into the same report as a torch model's (report.py).
 
-Only the `onnx` package's protobuf parser touches the bytes: nothing is unpickled, executed or fetched
-(external tensor data is refused). Every way a file can be wrong ends in ONNXError with a readable message.
+Only the `onnx` package's protobuf parser touches the bytes: nothing is unpickled, executed or fetched. Shapes
+come from graph.concrete (onnx's shape inference, with the graph's own shape arithmetic evaluated by numpy); a
+model whose weights live in an external .data file opens from the .onnx alone, since only the weights' dims are
+needed. Every way a file can be wrong ends in ONNXError with a readable message.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from math import prod
 
 from ..errors import ONNXError
 from ..spec import in_size, out_size
+from .graph import Graph, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
 from ..i18n import say
 
@@ -45,24 +48,7 @@ def _load(data: bytes):
         raise ONNXError(say("err.onnx_no_graph"))
     if len(model.graph.node) > MAX_NODES:
         raise ONNXError(say("err.onnx_nodes", nodes=f"{len(model.graph.node):,}", limit=f"{MAX_NODES:,}"))
-    for t in model.graph.initializer:
-        if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ONNXError(say("err.onnx_external"))
     return model
-
-
-def _shapes(model) -> dict[str, list[int | None]]:
-    import onnx
-
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as e:  # noqa: BLE001 - the checker raises several private types
-        raise ONNXError(say("err.onnx_inference", why=str(e).splitlines()[0][:200])) from None
-    out = {}
-    for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
-        dims = v.type.tensor_type.shape.dim
-        out[v.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
-    return out
 
 
 def _attrs(node) -> dict:
@@ -86,7 +72,8 @@ def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
     return tuple(size(*axis) for axis in zip(hw, k, s, p, d))
 
 
-def _conv(node, weights, shapes) -> Layer:
+def _conv(node, graph: Graph) -> Layer:
+    weights, shapes = graph.weights, graph.shapes
     a = _attrs(node)
     if node.input[1] not in weights:
         raise ONNXError(say("err.onnx_weight_node", name=repr(node.name)))
@@ -106,6 +93,9 @@ def _conv(node, weights, shapes) -> Layer:
     elif out_hw is None and in_hw is not None:
         out_hw = _other_side(in_hw, *geometry, forward=True)
     elif in_hw is None:
+        waited = needs_values(graph, node.input[0])
+        if waited is not None:
+            raise ONNXError(say("err.onnx_needs_values", name=repr(node.name), tensor=repr(waited)))
         raise ONNXError(say("err.onnx_unknown_shapes", name=repr(node.name)))
     bias = len(node.input) > 2 and node.input[2] in weights
     return conv_layer(node.name or node.output[0], cg * G, N, G, (kh, kw), geometry[1], (pads[0], pads[1]),
@@ -130,28 +120,41 @@ def _linear(node, weights, shapes) -> Layer | None:
     return linear_layer(node.name or node.output[0], int(in_f), int(out_f), int(rows), bias)
 
 
-def read_onnx(data: bytes, name: str = "uploaded.onnx") -> Report:
-    """A Report of every Conv, Gemm and weighted MatMul in the file, in graph order.
+def read_graph(data: bytes) -> Graph:
+    """The file's graph, made concrete at its fixed input size (every check of read_onnx's bytes first)."""
+    return concrete(_load(data))
+
+
+def read_onnx(data: bytes, name: str = "uploaded.onnx", graph: Graph | None = None) -> Report:
+    """A Report of every Conv, Gemm and weighted MatMul in the file, in graph order (graph: read_graph(data),
+    when the caller has it already).
 
     Totals: params = numel of every stored initializer (with BatchNorm kept, its running statistics count
     too); MACs of the conv and linear layers per sample.
     """
-    model = _load(data)
-    weights = {t.name: [int(d) for d in t.dims] for t in model.graph.initializer}
-    shapes = _shapes(model)
-    layers = []
-    for node in model.graph.node:
-        if node.op_type == "Conv":
-            if len(weights.get(node.input[1], [])) != 4:
-                raise ONNXError(say("err.onnx_not_2d", name=repr(node.name)))
-            layers.append(_conv(node, weights, shapes))
-        elif node.op_type in ("Gemm", "MatMul"):
-            layer = _linear(node, weights, shapes)
-            if layer is not None:
-                layers.append(layer)
+    graph = graph if graph is not None else read_graph(data)
+    layers = report_layers(graph)
     if not any(layer.op == "conv" for layer in layers):
         raise ONNXError(say("err.onnx_no_conv"))
-    first = next(iter(model.graph.input), None)
-    in_shape = shapes.get(first.name) if first is not None else None
+    in_shape = graph.shapes.get(graph.inputs[0]) if graph.inputs else None
     input_size = tuple(in_shape[2:4]) if in_shape and len(in_shape) == 4 else (0, 0)
-    return Report(name, input_size, layers, sum(prod(d) for d in weights.values()), sum(x.macs for x in layers))
+    return Report(name, input_size, layers, sum(graph.stored.values()), sum(x.macs for x in layers))
+
+
+def report_layers(graph: Graph) -> list[Layer]:
+    """The conv and linear layers in graph order; layer i of the report is node report_nodes(graph)[i]."""
+    return [_conv(n, graph) if n.op_type == "Conv" else _linear(n, graph.weights, graph.shapes)
+            for n in report_nodes(graph)]
+
+
+def report_nodes(graph: Graph) -> list:
+    """The nodes the report lists: every 2-D Conv, and every Gemm or MatMul with a stored weight matrix."""
+    out = []
+    for node in graph.nodes:
+        if node.op_type == "Conv":
+            if len(graph.weights.get(node.input[1], [])) != 4:
+                raise ONNXError(say("err.onnx_not_2d", name=repr(node.name)))
+            out.append(node)
+        elif node.op_type in ("Gemm", "MatMul") and _linear(node, graph.weights, graph.shapes) is not None:
+            out.append(node)
+    return out

@@ -49,3 +49,25 @@ def layers_figure(report: Report, selected: int | None = None) -> go.Figure:
     fig.update_xaxes(title=t("figi.layer_axis"))
     fig.update_yaxes(title="MACs", tickformat="~s")
     return fig
+
+
+def flow_figure(flow, selected: int | None = None) -> go.Figure:
+    """The share of connected (input channel of the previous grouped conv, output channel) pairs of every grouped
+    conv, in graph order: green where the groups mix, red where they stay apart. customdata ends with the row."""
+    fig = go.Figure(go.Scatter(x=[m.row for m in flow.rows], y=[m.share for m in flow.rows], mode="lines",
+                               line=dict(color="#bbb", width=1), hoverinfo="skip", showlegend=False))
+    for mixes, colour, label in ((True, PALETTE[2], t("figi.flow_mixes")), (False, "#c0392b", t("figi.flow_apart"))):
+        rows = [m for m in flow.rows if m.mixes == mixes]
+        if not rows:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[m.row for m in rows], y=[m.share for m in rows], mode="markers", name=label,
+            marker=dict(size=[16 if m.row == selected else 11 for m in rows], color=colour,
+                        line=dict(width=[3 if m.row == selected else 1 for m in rows], color="#222")),
+            customdata=[[m.name, m.G, m.sees, m.channels, m.reference or t("figi.flow_input"), m.row] for m in rows],
+            hovertemplate=t("figi.flow_hover") + "<extra></extra>"))
+    base_layout(fig, t("figi.flow_title"), height=340)
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    fig.update_xaxes(title=t("figi.flow_layer_axis"))
+    fig.update_yaxes(title=t("figi.flow_axis"), tickformat=".0%", range=[0, 1.08])
+    return fig

@@ -70,7 +70,8 @@ SIZES = {
     "gdc-datasets": 8,
     "gdc-size-demo": 32,
     "inspect-zoo": 16,
-    "inspect-onnx": 8,  # sha256 of the upload -> Report
+    "inspect-onnx": 8,  # sha256 of the upload -> (Report, Flow)
+    "inspect-zoo-flow": 16,  # zoo model name -> its channel flow (traced through its in-memory ONNX export)
     "peaks": 16,  # (device, dtype, threads) -> measured peaks
     "dtypes": 8,  # device -> supported dtypes
 }
