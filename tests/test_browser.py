@@ -337,6 +337,26 @@ def test_inspector_deep_link_opens_layer(browser, server):
     page.close()
 
 
+def test_channel_flow_point_opens_its_layer(browser, server):
+    # AlexNet's conv5 (Krizhevsky et al. 2012): 384 → 256 in two groups, 3×3, reading conv4's halves apart.
+    page = open_page(browser, f"{server.url}/inspect?model=alexnet")
+    page.get_by_text("Channel flow through the graph").first.wait_for(timeout=90_000)
+    wait_for_chart_title(page, "Channel flow", index=2)
+    no_exception(page)
+    page.locator(".js-plotly-plot").nth(2).scroll_into_view_if_needed()
+    x, y = page.evaluate("""() => {
+        const gd = document.querySelectorAll('.js-plotly-plot')[2];
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+        const apart = gd.data.find(t => t.name === 'groups stay apart');
+        return [r.left + xa._offset + xa.l2p(apart.x[0]), r.top + ya._offset + ya.l2p(apart.y[0])];
+    }""")
+    page.mouse.click(x, y)
+    wait_for_chart_title(page, "384 inputs → 256 kernels of 192×3×3 in G=2 groups")
+    wait_for_url(page, "/connectivity", "C=384", "N=256", "G=2", "K=3")
+    no_exception(page)
+    page.close()
+
+
 def test_hostile_upload_keeps_server_up(browser, server, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(f"{server.url}/inspect?source=onnx")

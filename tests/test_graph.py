@@ -279,3 +279,65 @@ def test_zoo_flows_match_the_reference_networks():
                                                                    ("conv5", "conv4", False)]
     assert flow.rows[2].sees == 192 and [[m.name for m in run] for run in flow.apart()] == [["conv5"]]
     assert not zoo_flow("resnext50_32x4d").apart() and len(zoo_flow("resnext50_32x4d").rows) == 16
+
+
+# --- the shape-arithmetic evaluator, op by op, against onnx's own reference evaluator ----------------------------
+
+I64 = np.int64
+EVALUATOR_CASES = [  # (op, inputs, attributes)
+    ("Gather", [np.array([1, 24, 56, 56], I64), np.array(1, I64)], {"axis": 0}),
+    ("Gather", [np.array([1, 24, 56, 56], I64), np.array([0, 2], I64)], {"axis": 0}),
+    ("Slice", [np.array([1, 24, 56, 56], I64), np.array([1], I64), np.array([3], I64)], {}),
+    ("Slice", [np.arange(10, dtype=I64), np.array([-1], I64), np.array([-100], I64), np.array([0], I64),
+               np.array([-2], I64)], {}),
+    ("Concat", [np.array([1], I64), np.array([2, 12], I64), np.array([56], I64)], {"axis": 0}),
+    ("Unsqueeze", [np.array(7, I64), np.array([0], I64)], {}),
+    ("Squeeze", [np.array([[7]], I64), np.array([0, 1], I64)], {}),
+    ("Add", [np.array([24], I64), np.array([1], I64)], {}),
+    ("Sub", [np.array([24], I64), np.array([30], I64)], {}),
+    ("Mul", [np.array([12], I64), np.array([2], I64)], {}),
+    ("Div", [np.array([25, -25, 7], I64), np.array([2, 2, -2], I64)], {}),  # integer Div truncates toward zero
+    ("Div", [np.array([25.0], np.float32), np.array([2.0], np.float32)], {}),
+    ("Reshape", [np.arange(6, dtype=I64), np.array([2, -1], I64)], {}),
+    ("Reshape", [np.arange(6, dtype=I64).reshape(2, 3), np.array([0, 3], I64)], {}),
+    ("Transpose", [np.arange(6, dtype=I64).reshape(1, 2, 3)], {"perm": [2, 0, 1]}),
+    ("Expand", [np.array([[1], [2]], I64), np.array([2, 3], I64)], {}),
+    ("Cast", [np.array([2.7, -2.7], np.float32)], {"to": onnx.TensorProto.INT64}),
+    ("Floor", [np.array([2.5, -2.5], np.float32)], {}),
+    ("Range", [np.array(0, I64), np.array(10, I64), np.array(3, I64)], {}),
+    ("ConstantOfShape", [np.array([2, 3], I64)], {"value": onnx.helper.make_tensor("v", onnx.TensorProto.INT64, [1], [5])}),
+    ("Equal", [np.array([1, 2], I64), np.array([1, 3], I64)], {}),
+    ("Where", [np.array([True, False]), np.array([1, 2], I64), np.array([3, 4], I64)], {}),
+    ("ReduceProd", [np.array([2, 3, 4], I64)], {"keepdims": 0}),
+]
+
+
+@pytest.mark.parametrize("op,inputs,attrs", EVALUATOR_CASES, ids=[c[0] for c in EVALUATOR_CASES])
+def test_shape_arithmetic_matches_onnx_reference(op, inputs, attrs):
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    from gconv.inspector.graph import evaluate
+
+    names = [f"i{k}" for k in range(len(inputs))]
+    node = helper.make_node(op, names, ["out"], **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype),
+                                                                          v.shape) for n, v in zip(names, inputs)],
+                              [helper.make_tensor_value_info("out", onnx.TensorProto.UNDEFINED, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    (expected,) = ReferenceEvaluator(model).run(None, dict(zip(names, inputs)))
+    (got,) = evaluate(node, inputs, {}, 18)
+    assert got.shape == expected.shape and (got == expected).all() and got.dtype == expected.dtype
+
+
+def test_shape_reads_the_inferred_shape_and_split_gives_every_part():
+    from onnx import helper
+
+    from gconv.inspector.graph import evaluate
+
+    (shape,) = evaluate(helper.make_node("Shape", ["x"], ["s"], start=1), [None], {"x": [1, 24, 56, 56]}, 18)
+    assert shape.tolist() == [24, 56, 56] and shape.dtype == np.int64
+    assert evaluate(helper.make_node("Shape", ["x"], ["s"]), [None], {"x": [1, None, 4, 4]}, 18) is None
+    parts = evaluate(helper.make_node("Split", ["x", "sizes"], ["a", "b"], axis=0),
+                     [np.arange(5, dtype=I64), np.array([2, 3], I64)], {}, 18)
+    assert [p.tolist() for p in parts] == [[0, 1], [2, 3, 4]]

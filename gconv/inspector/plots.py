@@ -68,6 +68,7 @@ def flow_figure(flow, selected: int | None = None) -> go.Figure:
             hovertemplate=t("figi.flow_hover") + "<extra></extra>"))
     base_layout(fig, t("figi.flow_title"), height=340)
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(title=t("figi.flow_layer_axis"))
+    fig.update_xaxes(title=t("figi.flow_layer_axis"), tickvals=[m.row for m in flow.rows],
+                     ticktext=[f"#{m.row} {m.name[-18:]}" for m in flow.rows], tickangle=-30 if len(flow.rows) > 6 else 0)
     fig.update_yaxes(title=t("figi.flow_axis"), tickformat=".0%", range=[0, 1.08])
     return fig
