@@ -249,3 +249,29 @@ def test_inspector_traces_an_uploaded_graphs_channel_flow():
     apart = next(t for t in chart(at, "flow_chart")["data"] if t.get("name") == "groups stay apart")
     assert list(array(apart["x"])) == [0, 1, 2] and [row[2] for row in apart["customdata"]] == [8, 8, 8]
     assert any("never mix" in m.value and "8 of the 24" in m.value for m in at.markdown)
+
+
+def test_inspector_opens_the_default_exporters_onnx_without_its_data_file(tmp_path):
+    # torch.onnx.export(dynamo=True) keeps the weights in model.onnx.data; a student uploads model.onnx alone.
+    # Oracle: the torch model's own layers through forward hooks.
+    import sys
+    import warnings
+
+    import torch
+
+    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
+    from gconv.inspector.hooks import inspect_model
+    from test_graph import ShuffleNetV2
+
+    net = ShuffleNetV2().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 3, 64, 64),), str(tmp_path / "model.onnx"), dynamo=True, verbose=False)
+    assert (tmp_path / "model.onnx.data").exists()
+    at = run_app("pages/inspect.py", source="onnx")
+    at.get("file_uploader")[0].set_value(("model.onnx", (tmp_path / "model.onnx").read_bytes(),
+                                          "application/octet-stream")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ref = inspect_model(net, (64, 64))
+    assert metric(at, "MACs per sample") == f"{ref.total_macs:,}"
+    assert metric(at, "conv + linear layers") == str(len(ref.layers))
