@@ -17,6 +17,8 @@ from math import prod
 
 import numpy as np
 
+from ..errors import ONNXError
+from ..i18n import say
 from .graph import Graph
 
 MAX_CELLS = 64_000_000  # booleans one tensor's D may hold when a reshape mixes channels with positions
@@ -117,13 +119,13 @@ def channel_reach(graph: Graph, source: str, target: str) -> np.ndarray:
     """Bool matrix (channels of target, channels of source): True where target channel n can depend on source
     channel c, traced through the graph (source: a 4-D tensor, such as the graph input)."""
     C = (graph.shape(source) or [0, 0])[1]
-    tensors, _ = _walk(graph, {source: [(0, C)]}, C, lambda node, tensors: None)
+    tensors, _ = _walk(graph, {source: [(0, C)]}, C, lambda node, tensors: None, keep={target})
     t = tensors.get(target)
     channels = (graph.shape(target) or [0, 1])[1]
     return np.zeros((channels, C), bool) if t is None else t.d.reshape(-1, C)
 
 
-def _walk(graph: Graph, columns_of: dict, width: int, visit) -> tuple[dict, set]:
+def _walk(graph: Graph, columns_of: dict, width: int, visit, keep=frozenset()) -> tuple[dict, set]:
     """Every tensor's D, node by node in graph order: reference columns injected where their tensor appears;
     visit(node, tensors) after each node."""
     tensors: dict[str, _Tensor] = {}
@@ -139,14 +141,24 @@ def _walk(graph: Graph, columns_of: dict, width: int, visit) -> tuple[dict, set]
             flat = t.d.reshape(C, width)
             flat[np.arange(C), start + np.arange(C)] = True
 
+    last_use = {name: i for i, node in enumerate(graph.nodes) for name in node.input}
     for name in graph.inputs:
         inject(name)
-    for node in graph.nodes:
-        for name, t in zip(node.output, _node(node, graph, tensors, width, assumed)):
+    for i, node in enumerate(graph.nodes):
+        try:
+            outs = _node(node, graph, tensors, width, assumed)
+        except (ValueError, IndexError, TypeError, KeyError):  # a node this tracer cannot read: assume it mixes
+            assumed.add(node.op_type)
+            outs = [_all([t for t in (tensors.get(n) for n in node.input) if t is not None], graph.shape(o), width)
+                    for o in node.output]
+        for name, t in zip(node.output, outs):
             if t is not None:
                 tensors[name] = t
                 inject(name)
         visit(node, tensors)
+        for name in node.input:  # a tensor no later node reads is dropped, so memory follows the live tensors
+            if last_use.get(name) == i and name not in graph.outputs and name not in keep:
+                tensors.pop(name, None)
     return tensors, assumed
 
 
@@ -170,6 +182,9 @@ def trace(graph: Graph, report_nodes: list) -> Flow:
     for name, tensor, start, C in refs:
         columns_of.setdefault(tensor, []).append((start, C))
     width = max(width, 1)
+    widest = max([s[1] for s in graph.shapes.values() if s and len(s) > 1 and s[1]] or [1])
+    if width * widest > MAX_CELLS:
+        raise ONNXError(say("err.flow_too_big", columns=f"{width:,}", channels=f"{widest:,}"))
     rows, last_ref = [], {}
     groups = {id(n): G for n, G in grouped}
 

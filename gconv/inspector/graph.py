@@ -147,14 +147,19 @@ def evaluate(node, inputs: list, shapes: dict, opset: int) -> list[np.ndarray] |
     if op == "Transpose":
         return [np.transpose(x, a.get("perm"))]
     if op == "Expand":
-        return [np.broadcast_to(x, np.broadcast_shapes(x.shape, tuple(int(d) for d in inputs[1])))]
+        shape = np.broadcast_shapes(x.shape, tuple(int(d) for d in inputs[1]))
+        return None if prod(shape) > MAX_VALUE else [np.broadcast_to(x, shape)]
     if op == "Range":
-        return [np.arange(x, inputs[1], inputs[2])]
+        count = np.ceil((float(inputs[1]) - float(x)) / float(inputs[2]))  # sized before anything is allocated
+        return None if not 0 <= count <= MAX_VALUE else [np.arange(x, inputs[1], inputs[2])]
     if op == "ConstantOfShape":
         import onnx
 
+        shape = tuple(int(d) for d in x)
+        if any(d < 0 for d in shape) or prod(shape) > MAX_VALUE:
+            return None
         fill = onnx.numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
-        return [np.full(tuple(int(d) for d in x), fill.reshape(-1)[0], dtype=fill.dtype)]
+        return [np.full(shape, fill.reshape(-1)[0], dtype=fill.dtype)]
     if op == "Where":
         return [np.where(*inputs)]
     if op in REDUCE:

@@ -6,6 +6,8 @@ activations not counted).
 """
 from __future__ import annotations
 
+import threading
+
 import torch
 import torch.nn as nn
 
@@ -68,13 +70,16 @@ def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "mo
                   sum(r.macs for r in rows))
 
 
+_EXPORT_LOCK = threading.Lock()  # the exporter keeps its state in module globals: one export at a time
+
+
 def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3) -> bytes:
     """The model exported to ONNX in memory (TorchScript exporter, fixed input size), for the graph's channel flow."""
     import io
     import warnings
 
     buf = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
+    with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(model.eval(), (torch.zeros(1, channels, *input_size),), buf, dynamo=False)
     return buf.getvalue()
