@@ -18,7 +18,7 @@ import torch.nn as nn
 from gconv import ONNXError
 from gconv.inspector.diagnose import diagnose
 from gconv.inspector.flow import channel_reach, trace
-from gconv.inspector.hooks import inspect_model
+from gconv.inspector.hooks import inspect_model, model_flow
 from gconv.inspector.onnx_reader import read_graph, read_onnx, report_nodes
 
 
@@ -238,6 +238,10 @@ def test_a_shuffle_without_its_transpose_is_flagged_as_never_mixing():
     report = read_onnx(export(net, (1, 24, 8, 8)))
     (finding,) = [f for f in diagnose(report, flow) if f.topic == "no-shuffle"]
     assert finding.rows == (0, 1, 2) and "never mix" in finding.message and "8 of the 24" in finding.message
+    # the same from the torch module directly, its rows named as the module names its layers
+    direct = model_flow(net, (8, 8), channels=24)
+    assert [(m.row, m.share, m.sees, m.reference) for m in direct.rows] == [
+        (0, pytest.approx(1 / 3), 8, ""), (1, pytest.approx(1 / 3), 8, "convs.0"), (2, pytest.approx(1 / 3), 8, "convs.1")]
 
 
 def test_a_resnext_block_mixes():
@@ -245,6 +249,7 @@ def test_a_resnext_block_mixes():
     graph, flow = flow_of(net, (1, 64, 8, 8))
     assert [m.G for m in flow.rows] == [8, 8, 8]
     assert all(m.mixes for m in flow.rows[1:]) and not flow.apart()
+    assert [m.mixes for m in model_flow(net, (8, 8), channels=64).rows] == [m.mixes for m in flow.rows]
     assert flow.rows[1].reference == flow.rows[0].name  # the previous grouped conv, through dense 1×1s and the sum
 
 
@@ -341,3 +346,26 @@ def test_shape_reads_the_inferred_shape_and_split_gives_every_part():
     parts = evaluate(helper.make_node("Split", ["x", "sizes"], ["a", "b"], axis=0),
                      [np.arange(5, dtype=I64), np.array([2, 3], I64)], {}, 18)
     assert [p.tolist() for p in parts] == [[0, 1], [2, 3, 4]]
+
+
+def test_hostile_shape_arithmetic_is_not_evaluated():
+    # A graph asking for a 10¹²-element constant and a range of 10¹² steps: sized first, never allocated; the
+    # convs still open (oracle: the group rule, 8 inputs in 2 groups → weight 8×4×3×3).
+    from onnx import TensorProto, helper
+
+    big = helper.make_tensor("big", TensorProto.INT64, [1], [10**12])
+    w = helper.make_tensor("w", TensorProto.FLOAT, [8, 4, 3, 3], np.zeros(288, np.float32))
+    nodes = [helper.make_node("ConstantOfShape", ["big"], ["huge"]),
+             helper.make_node("Range", ["zero", "big1", "one"], ["steps"]),
+             helper.make_node("Conv", ["x", "w"], ["y"], group=2, pads=[1, 1, 1, 1])]
+    scalars = [helper.make_tensor(n, TensorProto.INT64, [], [v]) for n, v in (("zero", 0), ("big1", 10**12),
+                                                                              ("one", 1))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("huge", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("steps", TensorProto.INT64, None)], [big, w, *scalars])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    (layer,) = read_onnx(data).layers
+    assert (layer.C, layer.N, layer.G, layer.macs) == (8, 8, 2, 8 * 4 * 9 * 36)
+    g = read_graph(data)
+    assert "huge" not in g.values and "steps" not in g.values

@@ -85,14 +85,22 @@ def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3)
     return buf.getvalue()
 
 
-def zoo_flow(name: str):
-    """The channel flow of a zoo network, traced through its exported graph (rows match inspect_zoo's layers)."""
-    from . import zoo
+def model_flow(model: nn.Module, input_size: tuple[int, int], channels: int = 3):
+    """The channel flow of a torch model, traced through its graph (exported in memory); rows are named and
+    numbered as inspect_model's layers."""
     from .flow import renamed, trace
     from .onnx_reader import read_graph, report_nodes
 
-    graph = read_graph(onnx_bytes(zoo.build(name), zoo.INPUT_SIZES[name]))
-    return renamed(trace(graph, report_nodes(graph)), [layer.name for layer in inspect_zoo(name).layers])
+    graph = read_graph(onnx_bytes(model, input_size, channels))
+    names = [layer.name for layer in inspect_model(model, input_size, channels=channels).layers]
+    return renamed(trace(graph, report_nodes(graph)), names)
+
+
+def zoo_flow(name: str):
+    """The channel flow of a zoo network (rows match inspect_zoo's layers)."""
+    from . import zoo
+
+    return model_flow(zoo.build(name), zoo.INPUT_SIZES[name])
 
 
 def inspect_zoo(name: str) -> Report:
