@@ -369,3 +369,30 @@ def test_hostile_shape_arithmetic_is_not_evaluated():
     assert (layer.C, layer.N, layer.G, layer.macs) == (8, 8, 2, 8 * 4 * 9 * 36)
     g = read_graph(data)
     assert "huge" not in g.values and "steps" not in g.values
+
+
+class Tokens(nn.Module):
+    """A patch-embedding conv, then a linear layer on the tokens flattened to (batch × tokens, features), as
+    attention blocks write their projections."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch, self.proj = nn.Conv2d(3, 32, 4, 4), nn.Linear(32, 48)
+
+    def forward(self, x):
+        x = self.patch(x)
+        b, c, h, w = x.size()
+        return self.proj(x.flatten(2).transpose(1, 2).reshape(-1, c))
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_linear_layer_on_flattened_tokens_counts_every_token(batch):
+    # Oracle: torch's FlopCounterMode (FLOPs = 2 × MACs), per sample.
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = Tokens().eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(batch, 3, 32, 32))
+    report = read_onnx(export(net, (batch, 3, 32, 32)))
+    assert report.total_macs == counter.get_total_flops() // 2 // batch
+    assert [layer.op for layer in report.layers] == ["conv", "linear"]

@@ -102,7 +102,7 @@ def _conv(node, graph: Graph) -> Layer:
                       geometry[3], in_hw, out_hw, bias)
 
 
-def _linear(node, weights, shapes) -> Layer | None:
+def _linear(node, weights, shapes, batch: int = 1) -> Layer | None:
     a = _attrs(node)
     w_name = next((i for i in node.input[:2] if i in weights), None)
     if w_name is None:
@@ -115,7 +115,8 @@ def _linear(node, weights, shapes) -> Layer | None:
     else:
         in_f, out_f = dims
     x = shapes.get(node.input[0]) or []
-    rows = prod(d or 1 for d in x[1:-1]) if len(x) > 2 else 1
+    # rows per sample: every leading axis, over the batch (a 2-D input may hold batch × tokens, flattened)
+    rows = max(prod(d or 1 for d in x[:-1]) // max(batch, 1), 1) if len(x) >= 2 else 1
     bias = node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] in weights
     return linear_layer(node.name or node.output[0], int(in_f), int(out_f), int(rows), bias)
 
@@ -143,8 +144,14 @@ def read_onnx(data: bytes, name: str = "uploaded.onnx", graph: Graph | None = No
 
 def report_layers(graph: Graph) -> list[Layer]:
     """The conv and linear layers in graph order; layer i of the report is node report_nodes(graph)[i]."""
-    return [_conv(n, graph) if n.op_type == "Conv" else _linear(n, graph.weights, graph.shapes)
+    return [_conv(n, graph) if n.op_type == "Conv" else _linear(n, graph.weights, graph.shapes, _batch(graph))
             for n in report_nodes(graph)]
+
+
+def _batch(graph: Graph) -> int:
+    """The batch the graph was exported with (its first input's axis 0; a dynamic one counts as 1)."""
+    shape = graph.shapes.get(graph.inputs[0]) if graph.inputs else None
+    return shape[0] if shape and len(shape) >= 3 and shape[0] else 1
 
 
 def report_nodes(graph: Graph) -> list:
