@@ -396,3 +396,13 @@ def test_a_linear_layer_on_flattened_tokens_counts_every_token(batch):
     report = read_onnx(export(net, (batch, 3, 32, 32)))
     assert report.total_macs == counter.get_total_flops() // 2 // batch
     assert [layer.op for layer in report.layers] == ["conv", "linear"]
+
+
+@pytest.mark.parametrize("mode", ["pixel_shuffle", "pixel_unshuffle"])
+def test_pixel_shuffles_are_traced_channel_by_channel(mode):
+    # DepthToSpace / SpaceToDepth move channels into positions and back; oracle: autograd.
+    op = nn.PixelShuffle(2) if mode == "pixel_shuffle" else nn.PixelUnshuffle(2)
+    net = nn.Sequential(nn.Conv2d(16, 16, 1, groups=4), op)
+    graph, _ = flow_of(net, (1, 16, 8, 8))
+    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
+    assert (reach == autograd_reach(net, (1, 16, 8, 8))).all() and not reach.all()
