@@ -101,7 +101,8 @@ def question(step: int, spec: ConvSpec, n: int = 0) -> Question:
                                                                  "lesson.mc.reads_all"),
                    Choice("lesson.c.inputs", _span(range(n % spec.C, n % spec.C + 1)), "lesson.mc.one_to_one"),
                    Choice("lesson.c.inputs", _span(other), "lesson.mc.wrong_group")]
-        return Question(step, "lesson.q.group", {**base, "g": g, **_span(own)}, "lesson.x.group",
+        return Question(step, "lesson.q.group", {**base, "g": g, "per": spec.out_per_group, **_span(own)},
+                        "lesson.x.group",
                         choices=_distinct(options))
     if key == "sparsity":
         zero = 1 - 1 / spec.G

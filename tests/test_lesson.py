@@ -52,6 +52,20 @@ def test_inputs_read_are_torchs(spec):
     assert len(q.choices) == len({(c.key, tuple(c.fields.items())) for c in q.choices})  # no reply twice
 
 
+def test_the_wrong_group_reply_says_g_must_divide_n_too():
+    # The misconception from the issue: "groups must divide both C and N" is often missed. Oracle: nn.Conv2d
+    # refuses a G that divides C but not N.
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.Conv2d(8, 6, 3, groups=4)
+    spec = ConvSpec(C=8, N=12, G=4, K=3, H=6, W=6, padding=1)
+    q = question(2, spec, 7)
+    wrong = next(i for i, c in enumerate(q.choices) if c.misconception == "lesson.mc.wrong_group")
+    verdict = check(q, wrong)
+    from gconv.i18n import t
+    text = t(verdict.misconception, **verdict.fields)
+    assert "G must divide N as well as C" in text and "N/G = 3" in text and "group n ÷ (N/G) = 2" in text
+
+
 @pytest.mark.parametrize("spec", LAYERS, ids=str)
 def test_share_of_zeros_is_the_dense_masked_kernels(spec):
     q = question(3, spec, 0)
