@@ -406,3 +406,20 @@ def test_pixel_shuffles_are_traced_channel_by_channel(mode):
     graph, _ = flow_of(net, (1, 16, 8, 8))
     reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
     assert (reach == autograd_reach(net, (1, 16, 8, 8))).all() and not reach.all()
+
+
+def test_a_quantized_weight_through_dequantize_linear_is_read():
+    # QDQ models store int8 weights and dequantize them in the graph; the conv's weight is another node's
+    # output whose dims shape inference knows. Oracle: the group rule, 16 inputs in 4 groups → 16×4×3×3.
+    from onnx import TensorProto, helper
+
+    q = helper.make_tensor("wq", TensorProto.INT8, [16, 4, 3, 3], np.ones(576, np.int8))
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.1])
+    nodes = [helper.make_node("DequantizeLinear", ["wq", "scale"], ["w"]),
+             helper.make_node("Conv", ["x", "w"], ["y"], group=4, pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [q, scale])
+    report = read_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]).SerializeToString())
+    (layer,) = report.layers
+    assert (layer.C, layer.N, layer.G, layer.kernel, layer.macs) == (16, 16, 4, (3, 3), 16 * 4 * 9 * 64)
+    assert report.total_params == 576 + 1  # the int8 weight and its scale

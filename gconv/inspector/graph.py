@@ -37,7 +37,7 @@ class Graph:
     outputs: list[str]
     external: set[str] = field(default_factory=set)
     opset: int = 13
-    stored: dict[str, int] = field(default_factory=dict)  # floating-point initializers: name → elements
+    stored: dict[str, int] = field(default_factory=dict)  # weight initializers (floating or int8): name → elements
 
     def shape(self, name: str) -> list[int | None] | None:
         return self.shapes.get(name)
@@ -278,13 +278,20 @@ def concrete(model) -> Graph:
         for name, value in values.items():
             if name not in produced and name not in present:
                 skeleton.graph.initializer.append(onnx.numpy_helper.from_array(value, name))
-    # an Identity of a stored tensor (shared weights) still names a weight
-    for node in skeleton.graph.node:
-        if node.op_type == "Identity" and node.input[0] in weights:
-            weights[node.output[0]] = weights[node.input[0]]
     initializers = set(weights)
-    floating = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
-    stored = {t.name: prod(t.dims) for t in model.graph.initializer if t.data_type in floating}
+    # A tensor computed from stored tensors alone is a weight too: an Identity of a shared weight, a quantized
+    # weight through DequantizeLinear, a transposed matrix. Its dims come from shape inference.
+    constant = set(weights) | set(values)
+    for node in skeleton.graph.node:
+        if all(i in constant for i in node.input if i) and node.input:
+            constant.update(node.output)
+            for name in node.output:
+                dims = shapes.get(name)
+                if name not in weights and dims and None not in dims:
+                    weights[name] = list(dims)
+    weights_types = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
+                     onnx.TensorProto.DOUBLE, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}  # int8: quantized
+    stored = {t.name: prod(t.dims) for t in model.graph.initializer if t.data_type in weights_types}
     return Graph(list(skeleton.graph.node), shapes, values, weights,
                  [v.name for v in model.graph.input if v.name not in initializers],
                  [v.name for v in model.graph.output], external, opset, stored)
