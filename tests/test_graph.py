@@ -423,3 +423,24 @@ def test_a_quantized_weight_through_dequantize_linear_is_read():
     (layer,) = report.layers
     assert (layer.C, layer.N, layer.G, layer.kernel, layer.macs) == (16, 16, 4, (3, 3), 16 * 4 * 9 * 64)
     assert report.total_params == 576 + 1  # the int8 weight and its scale
+
+
+def test_weights_the_exporter_deduplicates_are_still_read():
+    # A fresh TransformerEncoder deep-copies one layer, so its layers start with equal weights, and the exporter
+    # stores each once, reading the copies through Identity nodes. Oracle: the layer's projections counted by hand
+    # (per token: d·3d for Q, K, V, d·d out, d·f and f·d feed-forward), and nn.Conv2d's patch embedding.
+    class ViT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.patch = nn.Conv2d(3, 32, 8, 8)
+            self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 3)
+            self.head = nn.Linear(32, 10)
+
+        def forward(self, x):
+            return self.head(self.encoder(self.patch(x).flatten(2).transpose(1, 2)).mean(1))
+
+    net = ViT().eval()
+    report = read_onnx(export(net, (1, 3, 32, 32)))
+    tokens, d, f = 16, 32, 64
+    assert len(report.layers) == 1 + 3 * 4 + 1  # the patch conv, four projections per layer, the head
+    assert report.total_macs == 32 * 3 * 8 * 8 * tokens + 3 * tokens * (d * 3 * d + d * d + 2 * d * f) + d * 10
