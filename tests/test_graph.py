@@ -208,8 +208,8 @@ def autograd_reach(model: nn.Module, shape) -> np.ndarray:
     x = torch.rand(*shape).add_(0.1).requires_grad_(True)
     y = model(x)
     out = np.zeros((y.shape[1], x.shape[1]), bool)
-    for n in range(y.shape[1]):
-        (g,) = torch.autograd.grad(y[:, n].sum(), x, retain_graph=True)
+    for n in range(y.shape[1]):  # random weights per position: a normalized channel's plain sum is a constant
+        (g,) = torch.autograd.grad((y[:, n] * torch.rand_like(y[:, n])).sum(), x, retain_graph=True)
         out[n] = (g.abs().sum(dim=(0, 2, 3)) > 0).numpy()
     return out
 
@@ -444,3 +444,15 @@ def test_weights_the_exporter_deduplicates_are_still_read():
     tokens, d, f = 16, 32, 64
     assert len(report.layers) == 1 + 3 * 4 + 1  # the patch conv, four projections per layer, the head
     assert report.total_macs == 32 * 3 * 8 * 8 * tokens + 3 * tokens * (d * 3 * d + d * d + 2 * d * f) + d * 10
+
+
+@pytest.mark.parametrize("norm", ["group", "instance", "batch"])
+def test_normalizations_couple_what_their_statistics_span(norm):
+    # GroupNorm's statistics span each group of channels, InstanceNorm's one channel, BatchNorm (eval) none.
+    # Oracle: autograd.
+    layer = {"group": nn.GroupNorm(2, 8), "instance": nn.InstanceNorm2d(8, affine=True), "batch": nn.BatchNorm2d(8)}
+    net = nn.Sequential(nn.Conv2d(8, 8, 1, groups=4), layer[norm])
+    graph, _ = flow_of(net, (1, 8, 6, 6))
+    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
+    assert (reach == autograd_reach(net, (1, 8, 6, 6))).all()
+    assert reach.sum(axis=1).tolist() == [4 if norm == "group" else 2] * 8

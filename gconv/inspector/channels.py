@@ -16,7 +16,7 @@ MAX_CELLS = 64_000_000  # booleans one tensor's D may hold when a reshape mixes 
 CHANNEL_WISE = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
                 "Celu", "Gelu", "Erf", "Softplus", "Softsign", "Mish", "Exp", "Log", "Sqrt", "Neg", "Abs", "Floor",
                 "Ceil", "Round", "Reciprocal", "Not", "Sign", "Cast", "Identity", "Dropout", "BatchNormalization",
-                "InstanceNormalization", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
+                "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
                 "GlobalLpPool", "Resize", "Upsample", "Pad", "MaxUnpool", "Trilu", "IsNaN", "IsInf"}
 ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less", "Greater",
                "And", "Or", "Xor", "Mod", "BitShift", "LessOrEqual", "GreaterOrEqual"}
@@ -100,6 +100,8 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
                                                                                                       width).swapaxes(0, 1)
             out = blocks.any(axis=0)
         return [Tensor(out, tuple((out_shape or [0, 0])[2:]))]
+    if op in ("InstanceNormalization", "LayerNormalization", "GroupNormalization"):
+        return [_normalized(op, ins[0], width, attr)] + [None] * (len(node.output) - 1)
     if op == "LRN":
         size, x = attr("size"), ins[0]
         d = x.d.reshape(-1, width)
@@ -160,6 +162,22 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
         return [Tensor(np.ascontiguousarray(d), space)]
     assumed.add(op)
     return [all_of(live, graph.shape(o), width) for o in node.output]
+
+
+def _normalized(op: str, x: Tensor, width: int, attr) -> Tensor:
+    """A normalization couples what its statistics are taken over: the positions of each channel (instance), the
+    trailing axes from `axis` on (layer), or each group of channels (group)."""
+    k = len(x.chan)
+    rank = 1 + k + len(x.space)
+    if op == "GroupNormalization":
+        G = attr("num_groups")
+        d = x.d.reshape(G, -1, width).any(axis=1, keepdims=True)
+        return Tensor(np.broadcast_to(d, (G, x.d.size // width // G, width)).reshape(x.d.shape).copy(), x.space)
+    axes = range(2, rank) if op == "InstanceNormalization" else range(attr("axis", -1) % rank, rank)
+    chan_axes = tuple(a - 1 for a in axes if 1 <= a <= k)
+    if not chan_axes:
+        return Tensor(x.d, x.space)
+    return Tensor(np.broadcast_to(x.d.any(axis=chan_axes, keepdims=True), x.d.shape).copy(), x.space)
 
 
 def all_of(live: list, shape, width: int) -> Tensor:
