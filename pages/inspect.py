@@ -38,13 +38,22 @@ def load_report():
 
     def read():
         graph = read_graph(data)
-        return read_onnx(data, upload.name, graph), trace(graph, report_nodes(graph))
+        report = read_onnx(data, upload.name, graph)
+        try:
+            return report, trace(graph, report_nodes(graph))
+        except GConvError as e:  # the layers still show; the flow section says why it is missing
+            return report, e
     try:
         report, flow = shared_memo("inspect-onnx").get_or_compute(digest, read)
     except GConvError as e:
         st.error(f"{upload.name}: {e}", icon=":material/block:")
         return None, None
-    return report, lambda: flow
+
+    def get_flow():
+        if isinstance(flow, GConvError):
+            raise flow
+        return flow
+    return report, get_flow
 
 
 def channel_flow(report, get_flow, selected: int):

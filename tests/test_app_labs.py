@@ -275,3 +275,21 @@ def test_inspector_opens_the_default_exporters_onnx_without_its_data_file(tmp_pa
     ref = inspect_model(net, (64, 64))
     assert metric(at, "MACs per sample") == f"{ref.total_macs:,}"
     assert metric(at, "conv + linear layers") == str(len(ref.layers))
+
+
+def test_a_flow_too_large_to_trace_leaves_the_layers_shown(monkeypatch):
+    # The flow is refused (here: a budget of one cell), the report is not.
+    import sys
+
+    import gconv.inspector.flow as flow
+
+    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
+    from test_graph import GroupedStack, export
+
+    monkeypatch.setattr(flow, "MAX_CELLS", 1)
+    at = run_app("pages/inspect.py", source="onnx")
+    at.get("file_uploader")[0].set_value(("big.onnx", export(GroupedStack(C=30), (1, 30, 8, 8)),  # not cached
+                                          "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "conv + linear layers") == "3"
+    assert any("could not be traced" in w.value and "reference channels" in w.value for w in at.warning)
