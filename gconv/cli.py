@@ -131,7 +131,7 @@ def inspect_report(args) -> dict:
     from .inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     if args.model in zoo.NAMES:
-        report, flow = inspect_zoo(args.model), zoo_flow(args.model)
+        report, trace_flow = inspect_zoo(args.model), lambda: zoo_flow(args.model)
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
         path = Path(args.model)
         if not path.is_file():
@@ -143,16 +143,20 @@ def inspect_report(args) -> dict:
         except OSError as e:
             raise GConvError(f"cannot read {args.model}: {e.strerror}; valid: a readable .onnx file") from None
         graph = read_graph(data)  # the .onnx alone: weights kept in an external .data file are never needed
-        report, flow = read_onnx(data, path.name, graph), trace(graph, report_nodes(graph))
+        report, trace_flow = read_onnx(data, path.name, graph), lambda: trace(graph, report_nodes(graph))
     else:
         raise GConvError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
     out = report.as_dict()
+    try:
+        flow = trace_flow()
+    except GConvError as e:  # the layers still print; the flow says why it is missing
+        flow, out["channel_flow_error"] = None, str(e)
     out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message}
                           for f in diagnose(report, flow)]
     out["channel_flow"] = [{"layer": m.name, "row": m.row, "G": m.G, "reference": m.reference or "input",
                             "reference_row": m.reference_row, "channels": m.channels, "share": m.share,
-                            "sees": m.sees, "mixes": m.mixes} for m in flow.rows]
-    out["channel_flow_assumed"] = list(flow.assumed)
+                            "sees": m.sees, "mixes": m.mixes} for m in (flow.rows if flow else [])]
+    out["channel_flow_assumed"] = list(flow.assumed) if flow else []
     return out
 
 
@@ -167,6 +171,8 @@ def print_inspect(report: dict) -> None:
               f"{r['out_hw'][0]:>4}×{r['out_hw'][1]:<4} {r['params']:>12,} {r['macs']:>15,}")
     print(f"total params {report['total_params']:,} (numel of every parameter)")
     print(f"total MACs   {report['total_macs']:,} per sample (conv and linear layers)")
+    if "channel_flow_error" in report:
+        print(f"channel flow not traced: {report['channel_flow_error']}")
     if report["channel_flow"]:
         print("channel flow (traced through the graph): share of (input channel of the previous grouped conv, "
               "output channel) pairs connected")

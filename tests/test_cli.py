@@ -77,11 +77,24 @@ def test_inspect_cli():
     r = run("inspect", "alexnet")
     assert r.returncode == 0, r.stderr
     assert "conv2" in r.stdout and "grouped" in r.stdout and "60,965,224" in r.stdout  # Caffe bvlc_alexnet
+    # Krizhevsky et al. 2012: conv5 reads conv4's two halves apart (one per GPU), 192 of 384 channels each
+    assert "conv5" in r.stdout and "each output sees ≥ 192 of 384  (groups apart)" in r.stdout
     r = run("inspect", "mobilefacenet", "--json")
     d = json.loads(r.stdout)
     assert d["by_kind"]["gdc"]["layers"] == 1 and any(f["topic"] == "fixed-input" for f in d["diagnostics"])
     r = run("inspect", "nosuch")
     assert r.returncode == 2 and "valid: alexnet" in r.stderr
+
+
+def test_inspect_cli_prints_the_layers_when_the_flow_cannot_be_traced(monkeypatch, capsys):
+    from gconv import cli
+    from gconv.inspector import flow
+
+    monkeypatch.setattr(flow, "MAX_CELLS", 1)
+    assert cli.main(["inspect", "mobilenet_v1", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # 28 layers: Howard et al. 2017 count MobileNet as 28 layers (depthwise and pointwise apart, with the FC)
+    assert len(d["layers"]) == 28 and "reference channels" in d["channel_flow_error"] and d["channel_flow"] == []
 
 
 def test_inspect_cli_onnx(tmp_path):
