@@ -456,3 +456,14 @@ def test_normalizations_couple_what_their_statistics_span(norm):
     reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
     assert (reach == autograd_reach(net, (1, 8, 6, 6))).all()
     assert reach.sum(axis=1).tolist() == [4 if norm == "group" else 2] * 8
+
+
+def test_a_deduplicated_zero_bias_still_counts():
+    # Two convs whose biases are both zero: the exporter stores one zero vector and reads it twice through
+    # Identity. Oracle: nn.Conv2d's own parameter count (weight + bias).
+    net = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=2), nn.Conv2d(8, 8, 3, padding=1, groups=2))
+    with torch.no_grad():
+        for conv in net:
+            conv.bias.zero_()
+    report = read_onnx(export(net, (1, 8, 6, 6)))
+    assert [layer.params for layer in report.layers] == [sum(p.numel() for p in conv.parameters()) for conv in net]

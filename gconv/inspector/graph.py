@@ -279,9 +279,11 @@ def concrete(model) -> Graph:
             if name not in produced and name not in present:
                 skeleton.graph.initializer.append(onnx.numpy_helper.from_array(value, name))
     initializers = set(weights)
-    for name, value in values.items():  # folded values (a deduplicated weight's Identity among them) keep dims
+    layer_inputs = {i for n in skeleton.graph.node if n.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul")
+                    for i in n.input[1:]}
+    for name, value in values.items():  # folded values (a deduplicated weight's or bias's Identity) keep dims
         shapes.setdefault(name, list(value.shape))
-        if value.ndim >= 2 and name not in weights:
+        if name in layer_inputs and name not in weights:
             weights[name] = list(value.shape)
     # A tensor computed from stored tensors alone is a weight too: an Identity of a shared weight, a quantized
     # weight through DequantizeLinear, a transposed matrix. Its dims come from shape inference.
