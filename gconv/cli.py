@@ -171,6 +171,8 @@ def print_inspect(report: dict) -> None:
               f"{r['out_hw'][0]:>4}×{r['out_hw'][1]:<4} {r['params']:>12,} {r['macs']:>15,}")
     print(f"total params {report['total_params']:,} (numel of every parameter)")
     print(f"total MACs   {report['total_macs']:,} per sample (conv and linear layers)")
+    if report["skipped"]:
+        print(f"left out (not 2-D convs, not in the totals): {', '.join(report['skipped'])}")
     if "channel_flow_error" in report:
         print(f"channel flow not traced: {report['channel_flow_error']}")
     if report["channel_flow"]:

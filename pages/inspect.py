@@ -117,6 +117,8 @@ def render() -> None:
     m[1].metric(t("ledger.macs"), f"{report.total_macs:,}", help=t("inspect.macs_help"))
     m[2].metric(t("inspect.layers"), f"{len(report.layers):,}")
     m[3].metric(t("fig.input"), f"{report.input_size[0]}×{report.input_size[1]}")
+    if report.skipped:
+        st.caption(t("inspect.skipped", names=", ".join(report.skipped[:12]) + (" …" if len(report.skipped) > 12 else "")))
     st.plotly_chart(by_kind_figure(report), key="kind_chart", config={"displayModeBar": False})
 
     n = len(report.layers)

@@ -119,9 +119,9 @@ def key(layer):
             tuple(layer.in_hw), tuple(layer.out_hw), layer.kind, layer.macs)
 
 
-def assert_exact(report, model, size):
+def assert_exact(report, model, size, channels: int = 3):
     """Oracle: the torch model's own layers and the sizes it produced (forward hooks)."""
-    ref = inspect_model(model, size)
+    ref = inspect_model(model, size, channels=channels)
     assert [key(a) for a in report.layers] == [key(b) for b in ref.layers]
     assert report.total_macs == ref.total_macs and report.input_size == size
 
@@ -467,3 +467,27 @@ def test_a_deduplicated_zero_bias_still_counts():
             conv.bias.zero_()
     report = read_onnx(export(net, (1, 8, 6, 6)))
     assert [layer.params for layer in report.layers] == [sum(p.numel() for p in conv.parameters()) for conv in net]
+
+
+class ECA(nn.Module):
+    """Efficient channel attention (Wang et al., CVPR 2020) as its reference code writes it: a Conv1d across the
+    pooled channels, between 2-D convs."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(16, 16, 3, padding=1, groups=4)
+        self.eca = nn.Conv1d(1, 1, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        x = self.conv(x)
+        y = self.eca(nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).transpose(-1, -2))
+        return x * torch.sigmoid(y.transpose(-1, -2).unsqueeze(-1))
+
+
+def test_a_network_with_a_1d_conv_opens_and_names_what_it_leaves_out():
+    net = ECA().eval()
+    report = read_onnx(export(net, (1, 16, 8, 8)))
+    assert_exact(report, net, (8, 8), channels=16)  # the 2-D conv, as torch ran it
+    assert len(report.skipped) == 1 and "eca" in report.skipped[0]
+    graph, flow = flow_of(net, (1, 16, 8, 8))
+    assert [m.G for m in flow.rows] == [4]  # traced through the 1-D conv (as mixing: never a false "apart")

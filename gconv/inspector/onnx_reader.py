@@ -139,7 +139,9 @@ def read_onnx(data: bytes, name: str = "uploaded.onnx", graph: Graph | None = No
         raise ONNXError(say("err.onnx_no_conv"))
     in_shape = graph.shapes.get(graph.inputs[0]) if graph.inputs else None
     input_size = tuple(in_shape[2:4]) if in_shape and len(in_shape) == 4 else (0, 0)
-    return Report(name, input_size, layers, sum(graph.stored.values()), sum(x.macs for x in layers))
+    return Report(name, input_size, layers, sum(graph.stored.values()), sum(x.macs for x in layers),
+                  tuple(n.name or n.output[0] for n in graph.nodes if n.op_type == "Conv" and _dims(graph, n) not in (
+                      None, 4)))
 
 
 def report_layers(graph: Graph) -> list[Layer]:
@@ -154,14 +156,20 @@ def _batch(graph: Graph) -> int:
     return shape[0] if shape and len(shape) >= 3 and shape[0] else 1
 
 
+def _dims(graph: Graph, node) -> int | None:
+    """How many dims a conv's weight has (4 for a 2-D conv), or None when it is not known."""
+    w = graph.weights.get(node.input[1]) if len(node.input) > 1 else None
+    return None if w is None else len(w)
+
+
 def report_nodes(graph: Graph) -> list:
-    """The nodes the report lists: every 2-D Conv, and every Gemm or MatMul with a stored weight matrix."""
+    """The nodes the report lists: every 2-D Conv (a 1-D or 3-D one is left out and named in Report.skipped), and
+    every Gemm or MatMul with a stored weight matrix."""
     out = []
     for node in graph.nodes:
         if node.op_type == "Conv":
-            if len(graph.weights.get(node.input[1], [])) != 4:
-                raise ONNXError(say("err.onnx_not_2d", name=repr(node.name)))
-            out.append(node)
+            if _dims(graph, node) in (None, 4):  # an unknown weight is reported by _conv
+                out.append(node)
         elif node.op_type in ("Gemm", "MatMul") and _linear(node, graph.weights, graph.shapes) is not None:
             out.append(node)
     return out

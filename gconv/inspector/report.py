@@ -84,6 +84,7 @@ class Report:
     layers: list[Layer]
     total_params: int  # numel of all parameters
     total_macs: int  # conv + linear MACs per sample
+    skipped: tuple[str, ...] = ()  # convs that are not 2-D (1-D, 3-D), by name: not rows, not in the totals
 
     def by_kind(self) -> dict[Kind, dict[str, int]]:
         """Layers, params and MACs summed per layer kind."""
@@ -98,4 +99,4 @@ class Report:
     def as_dict(self) -> dict:
         return {"model": self.model, "input_size": list(self.input_size), "total_params": self.total_params,
                 "total_macs": self.total_macs, "layers": [layer.as_dict() for layer in self.layers],
-                "by_kind": {k.value: v for k, v in self.by_kind().items()}}
+                "by_kind": {k.value: v for k, v in self.by_kind().items()}, "skipped": list(self.skipped)}
