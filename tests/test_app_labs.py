@@ -237,10 +237,7 @@ def test_replication_runs_on_the_page():
 def test_inspector_traces_an_uploaded_graphs_channel_flow():
     # A shuffle written without its transpose (view, then view back: the identity) keeps the groups apart; the
     # page finds it in the graph itself. Oracle: the group rule, 3 groups of 8 of 24 channels.
-    import sys
-
-    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
-    from test_graph import GroupedStack, export
+    from zoo_style import GroupedStack, export
 
     at = run_app("pages/inspect.py", source="onnx")
     data = export(GroupedStack(transpose=False), (1, 24, 8, 8))
@@ -254,14 +251,12 @@ def test_inspector_traces_an_uploaded_graphs_channel_flow():
 def test_inspector_opens_the_default_exporters_onnx_without_its_data_file(tmp_path):
     # torch.onnx.export(dynamo=True) keeps the weights in model.onnx.data; a student uploads model.onnx alone.
     # Oracle: the torch model's own layers through forward hooks.
-    import sys
     import warnings
 
     import torch
 
-    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
     from gconv.inspector.hooks import inspect_model
-    from test_graph import ShuffleNetV2
+    from zoo_style import ShuffleNetV2
 
     net = ShuffleNetV2().eval()
     with warnings.catch_warnings():
@@ -279,12 +274,8 @@ def test_inspector_opens_the_default_exporters_onnx_without_its_data_file(tmp_pa
 
 def test_a_flow_too_large_to_trace_leaves_the_layers_shown(monkeypatch):
     # The flow is refused (here: a budget of one cell), the report is not.
-    import sys
-
     import gconv.inspector.flow as flow
-
-    sys.path.insert(0, str(__import__("conftest").ROOT / "tests"))
-    from test_graph import GroupedStack, export
+    from zoo_style import GroupedStack, export
 
     monkeypatch.setattr(flow, "MAX_CELLS", 1)
     at = run_app("pages/inspect.py", source="onnx")

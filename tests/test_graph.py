@@ -1,12 +1,9 @@
 """Real graphs in the inspector (issue [graph]): shapes the graph computes itself, the default exporter's external
-weights, and channel flow traced through the graph.
+weights, weights stored in other ways, and the shape-arithmetic evaluator against onnx's reference evaluator.
 
-The modules are written the way the big model zoos write them: torchvision's ShuffleNet V2 channel_shuffle
-(x.size(), view, transpose, contiguous, view) and its chunk(2, dim=1), flatten, ResNeXt's bottleneck. Oracles:
-the torch model itself through forward hooks (inspect_model: nn.Conv2d's own fields and the output sizes it
-produced), and torch autograd for which input channels each output channel depends on.
+Modules from zoo_style.py, written the way the model zoos write them. Oracles: the torch model's own layers
+through forward hooks, FlopCounterMode, counts by hand, and onnx.reference.ReferenceEvaluator.
 """
-import io
 import warnings
 
 import numpy as np
@@ -16,114 +13,9 @@ import torch
 import torch.nn as nn
 
 from gconv import ONNXError
-from gconv.inspector.diagnose import diagnose
-from gconv.inspector.flow import channel_reach, trace
-from gconv.inspector.hooks import inspect_model, model_flow
-from gconv.inspector.onnx_reader import read_graph, read_onnx, report_nodes
-
-
-def channel_shuffle(x, groups: int, transpose: bool = True):
-    """torchvision.models.shufflenetv2.channel_shuffle; transpose=False is the bug: view then view is the identity."""
-    batchsize, num_channels, height, width = x.size()
-    channels_per_group = num_channels // groups
-    x = x.view(batchsize, groups, channels_per_group, height, width)
-    if transpose:
-        x = torch.transpose(x, 1, 2).contiguous()
-    return x.view(batchsize, -1, height, width)
-
-
-class InvertedResidual(nn.Module):
-    """torchvision's ShuffleNet V2 unit: stride 1 splits the channels with chunk, stride 2 runs two branches."""
-
-    def __init__(self, inp: int, oup: int, stride: int, transpose: bool = True):
-        super().__init__()
-        self.stride, self.transpose = stride, transpose
-        f = oup // 2
-        if stride > 1:
-            self.branch1 = nn.Sequential(nn.Conv2d(inp, inp, 3, stride, 1, bias=False, groups=inp), nn.BatchNorm2d(inp),
-                                         nn.Conv2d(inp, f, 1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True))
-        self.branch2 = nn.Sequential(
-            nn.Conv2d(inp if stride > 1 else f, f, 1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True),
-            nn.Conv2d(f, f, 3, stride, 1, bias=False, groups=f), nn.BatchNorm2d(f),
-            nn.Conv2d(f, f, 1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True))
-
-    def forward(self, x):
-        if self.stride == 1:
-            x1, x2 = x.chunk(2, dim=1)
-            out = torch.cat((x1, self.branch2(x2)), dim=1)
-        else:
-            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        return channel_shuffle(out, 2, self.transpose)
-
-
-class ShuffleNetV2(nn.Module):
-    """A small ShuffleNet V2 as torchvision writes it: stem, max-pool, stages of units, conv5, mean, fc."""
-
-    def __init__(self, widths=(24, 48, 96), repeats=(3, 2), classes=10):
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(3, widths[0], 3, 2, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        stages, inp = [], widths[0]
-        for oup, r in zip(widths[1:], repeats):
-            stages += [InvertedResidual(inp, oup, 2)] + [InvertedResidual(oup, oup, 1) for _ in range(r - 1)]
-            inp = oup
-        self.stages = nn.Sequential(*stages)
-        self.conv5 = nn.Sequential(nn.Conv2d(inp, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU())
-        self.fc = nn.Linear(128, classes)
-
-    def forward(self, x):
-        x = self.conv5(self.stages(self.maxpool(self.conv1(x))))
-        return self.fc(x.mean([2, 3]))
-
-
-class GroupedStack(nn.Module):
-    """ShuffleNet V1's idea: grouped 1×1 convs with a channel shuffle between them, then a pooled flatten head."""
-
-    def __init__(self, C: int = 24, g: int = 3, layers: int = 3, transpose: bool = True):
-        super().__init__()
-        self.convs = nn.ModuleList(nn.Conv2d(C, C, 1, groups=g, bias=False) for _ in range(layers))
-        self.g, self.transpose = g, transpose
-
-    def forward(self, x):
-        for i, conv in enumerate(self.convs):
-            x = torch.relu(conv(x))
-            if i < len(self.convs) - 1:
-                x = channel_shuffle(x, self.g, self.transpose)
-        return x
-
-
-class Bottleneck(nn.Module):
-    """torchvision's ResNeXt bottleneck: dense 1×1, grouped 3×3, dense 1×1, plus the identity."""
-
-    def __init__(self, C: int = 64, width: int = 32, groups: int = 8):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(C, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-                                  nn.Conv2d(width, width, 3, padding=1, groups=groups, bias=False),
-                                  nn.BatchNorm2d(width), nn.ReLU(), nn.Conv2d(width, C, 1, bias=False),
-                                  nn.BatchNorm2d(C))
-
-    def forward(self, x):
-        return torch.relu(self.body(x) + x)
-
-
-def export(model: nn.Module, shape, **kwargs) -> bytes:
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model.eval(), (torch.zeros(*shape),), buf, dynamo=False, **kwargs)
-    return buf.getvalue()
-
-
-def key(layer):
-    return (layer.op, layer.C, layer.N, layer.G, tuple(layer.kernel), tuple(layer.stride), tuple(layer.padding),
-            tuple(layer.in_hw), tuple(layer.out_hw), layer.kind, layer.macs)
-
-
-def assert_exact(report, model, size, channels: int = 3):
-    """Oracle: the torch model's own layers and the sizes it produced (forward hooks)."""
-    ref = inspect_model(model, size, channels=channels)
-    assert [key(a) for a in report.layers] == [key(b) for b in ref.layers]
-    assert report.total_macs == ref.total_macs and report.input_size == size
+from gconv.inspector.hooks import inspect_model
+from gconv.inspector.onnx_reader import read_graph, read_onnx
+from zoo_style import ECA, ShuffleNetV2, assert_exact, export, flow_of, key
 
 
 def test_shapes_the_graph_computes_itself_resolve_exactly():
@@ -190,100 +82,6 @@ def test_a_shape_that_needs_external_values_says_so():
     with pytest.raises(ONNXError, match="external file") as e:
         read_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
     assert "'shape'" in str(e.value)
-
-
-# --- channel flow -----------------------------------------------------------------------------------------------
-
-def autograd_reach(model: nn.Module, shape) -> np.ndarray:
-    """Oracle: (output channel, input channel) pairs with a nonzero gradient, from torch autograd. Positive weights
-    and inputs keep every ReLU open, so a gradient is zero only where the structure has no path."""
-    import copy
-
-    torch.manual_seed(1)
-    model = copy.deepcopy(model).eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.uniform_(0.1, 1.0)
-    x = torch.rand(*shape).add_(0.1).requires_grad_(True)
-    y = model(x)
-    out = np.zeros((y.shape[1], x.shape[1]), bool)
-    for n in range(y.shape[1]):  # random weights per position: a normalized channel's plain sum is a constant
-        (g,) = torch.autograd.grad((y[:, n] * torch.rand_like(y[:, n])).sum(), x, retain_graph=True)
-        out[n] = (g.abs().sum(dim=(0, 2, 3)) > 0).numpy()
-    return out
-
-
-def flow_of(model: nn.Module, shape):
-    graph = read_graph(export(model, shape))
-    return graph, trace(graph, report_nodes(graph))
-
-
-def test_a_correct_shuffle_mixes_fully_after_two_grouped_layers():
-    graph, flow = flow_of(GroupedStack(transpose=True), (1, 24, 8, 8))
-    assert [m.G for m in flow.rows] == [3, 3, 3]
-    assert all(m.mixes and m.share == 1.0 for m in flow.rows[1:]) and not flow.apart()
-    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
-    assert (reach == autograd_reach(GroupedStack(transpose=True), (1, 24, 8, 8))).all() and reach.all()
-
-
-def test_a_shuffle_without_its_transpose_is_flagged_as_never_mixing():
-    net = GroupedStack(transpose=False)
-    graph, flow = flow_of(net, (1, 24, 8, 8))
-    assert [(m.share, m.sees) for m in flow.rows[1:]] == [(pytest.approx(1 / 3), 8)] * 2
-    (run,) = flow.apart()
-    assert [m.row for m in run] == [1, 2] and run[0].reference_row == 0
-    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
-    assert (reach == autograd_reach(net, (1, 24, 8, 8))).all() and reach.mean() == pytest.approx(1 / 3)
-    report = read_onnx(export(net, (1, 24, 8, 8)))
-    (finding,) = [f for f in diagnose(report, flow) if f.topic == "no-shuffle"]
-    assert finding.rows == (0, 1, 2) and "never mix" in finding.message and "8 of the 24" in finding.message
-    # the same from the torch module directly, its rows named as the module names its layers
-    direct = model_flow(net, (8, 8), channels=24)
-    assert [(m.row, m.share, m.sees, m.reference) for m in direct.rows] == [
-        (0, pytest.approx(1 / 3), 8, ""), (1, pytest.approx(1 / 3), 8, "convs.0"), (2, pytest.approx(1 / 3), 8, "convs.1")]
-
-
-def test_a_resnext_block_mixes():
-    net = nn.Sequential(Bottleneck(), Bottleneck(), Bottleneck())
-    graph, flow = flow_of(net, (1, 64, 8, 8))
-    assert [m.G for m in flow.rows] == [8, 8, 8]
-    assert all(m.mixes for m in flow.rows[1:]) and not flow.apart()
-    assert [m.mixes for m in model_flow(net, (8, 8), channels=64).rows] == [m.mixes for m in flow.rows]
-    assert flow.rows[1].reference == flow.rows[0].name  # the previous grouped conv, through dense 1×1s and the sum
-
-
-@pytest.mark.parametrize("transpose", [True, False])
-def test_a_shufflenet_v2_unit_is_traced_through_both_branches(transpose):
-    # stride-1 units: chunk into halves, one half through the branch, concatenate, shuffle
-    net = nn.Sequential(*[InvertedResidual(16, 16, 1, transpose) for _ in range(3)])
-    graph, flow = flow_of(net, (1, 16, 8, 8))
-    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
-    assert (reach == autograd_reach(net, (1, 16, 8, 8))).all()
-    assert not reach.all() and reach.any(axis=1).all()  # some channels kept apart, none cut off
-
-
-def test_the_default_exporters_graph_traces_the_same(tmp_path):
-    net = GroupedStack(transpose=False).eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, (torch.zeros(1, 24, 8, 8),), str(tmp_path / "s.onnx"), dynamo=True, verbose=False)
-    graph = read_graph((tmp_path / "s.onnx").read_bytes())
-    flow = trace(graph, report_nodes(graph))
-    assert [(m.row, m.share, m.sees) for m in flow.rows[1:]] == [(1, pytest.approx(1 / 3), 8), (2, pytest.approx(1 / 3), 8)]
-    assert (channel_reach(graph, graph.inputs[0], graph.outputs[0]) == autograd_reach(net, (1, 24, 8, 8))).all()
-
-
-def test_zoo_flows_match_the_reference_networks():
-    # AlexNet (Krizhevsky et al. 2012): conv4 and conv5 are both split in two with nothing between them, so each
-    # GPU's half never sees the other's; conv3 is dense, so conv4 sees all of conv2's input.
-    from gconv.inspector.hooks import zoo_flow
-
-    flow = zoo_flow("alexnet")
-    assert [(m.name, m.reference, m.mixes) for m in flow.rows] == [("conv2", "", True), ("conv4", "conv2", True),
-                                                                   ("conv5", "conv4", False)]
-    assert flow.rows[2].sees == 192 and [[m.name for m in run] for run in flow.apart()] == [["conv5"]]
-    assert not zoo_flow("resnext50_32x4d").apart() and len(zoo_flow("resnext50_32x4d").rows) == 16
 
 
 # --- the shape-arithmetic evaluator, op by op, against onnx's own reference evaluator ----------------------------
@@ -398,16 +196,6 @@ def test_a_linear_layer_on_flattened_tokens_counts_every_token(batch):
     assert [layer.op for layer in report.layers] == ["conv", "linear"]
 
 
-@pytest.mark.parametrize("mode", ["pixel_shuffle", "pixel_unshuffle"])
-def test_pixel_shuffles_are_traced_channel_by_channel(mode):
-    # DepthToSpace / SpaceToDepth move channels into positions and back; oracle: autograd.
-    op = nn.PixelShuffle(2) if mode == "pixel_shuffle" else nn.PixelUnshuffle(2)
-    net = nn.Sequential(nn.Conv2d(16, 16, 1, groups=4), op)
-    graph, _ = flow_of(net, (1, 16, 8, 8))
-    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
-    assert (reach == autograd_reach(net, (1, 16, 8, 8))).all() and not reach.all()
-
-
 def test_a_quantized_weight_through_dequantize_linear_is_read():
     # QDQ models store int8 weights and dequantize them in the graph; the conv's weight is another node's
     # output whose dims shape inference knows. Oracle: the group rule, 16 inputs in 4 groups → 16×4×3×3.
@@ -446,18 +234,6 @@ def test_weights_the_exporter_deduplicates_are_still_read():
     assert report.total_macs == 32 * 3 * 8 * 8 * tokens + 3 * tokens * (d * 3 * d + d * d + 2 * d * f) + d * 10
 
 
-@pytest.mark.parametrize("norm", ["group", "instance", "batch"])
-def test_normalizations_couple_what_their_statistics_span(norm):
-    # GroupNorm's statistics span each group of channels, InstanceNorm's one channel, BatchNorm (eval) none.
-    # Oracle: autograd.
-    layer = {"group": nn.GroupNorm(2, 8), "instance": nn.InstanceNorm2d(8, affine=True), "batch": nn.BatchNorm2d(8)}
-    net = nn.Sequential(nn.Conv2d(8, 8, 1, groups=4), layer[norm])
-    graph, _ = flow_of(net, (1, 8, 6, 6))
-    reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
-    assert (reach == autograd_reach(net, (1, 8, 6, 6))).all()
-    assert reach.sum(axis=1).tolist() == [4 if norm == "group" else 2] * 8
-
-
 def test_a_deduplicated_zero_bias_still_counts():
     # Two convs whose biases are both zero: the exporter stores one zero vector and reads it twice through
     # Identity. Oracle: nn.Conv2d's own parameter count (weight + bias).
@@ -467,21 +243,6 @@ def test_a_deduplicated_zero_bias_still_counts():
             conv.bias.zero_()
     report = read_onnx(export(net, (1, 8, 6, 6)))
     assert [layer.params for layer in report.layers] == [sum(p.numel() for p in conv.parameters()) for conv in net]
-
-
-class ECA(nn.Module):
-    """Efficient channel attention (Wang et al., CVPR 2020) as its reference code writes it: a Conv1d across the
-    pooled channels, between 2-D convs."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(16, 16, 3, padding=1, groups=4)
-        self.eca = nn.Conv1d(1, 1, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        x = self.conv(x)
-        y = self.eca(nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).transpose(-1, -2))
-        return x * torch.sigmoid(y.transpose(-1, -2).unsqueeze(-1))
 
 
 def test_a_network_with_a_1d_conv_opens_and_names_what_it_leaves_out():
