@@ -83,12 +83,6 @@ def _grouped(node, graph: Graph) -> int | None:
     return G if 1 < G < C else None
 
 
-def _split(shape: list[int], space_rank: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    body = tuple(shape[1:])
-    k = max(len(body) - space_rank, 0)
-    return body[:k], body[k:]
-
-
 def channel_reach(graph: Graph, source: str, target: str) -> np.ndarray:
     """Bool matrix (channels of target, channels of source): True where target channel n can depend on source
     channel c, traced through the graph (source: a 4-D tensor, such as the graph input)."""
@@ -166,12 +160,15 @@ def trace(graph: Graph, report_nodes: list) -> Flow:
         G = groups.get(id(node))
         if G and node.output[0] in tensors:
             seen = tensors[node.output[0]].d.reshape(-1, width)
-            upstream = [(s, C, r) for r, (_, tensor, s, C) in enumerate(refs)
-                        if r > 0 and refs[r][0] != (node.name or node.output[0]) and seen[:, s:s + C].any()]
-            ref_name, start, C = "", 0, refs[0][3] if refs and refs[0][0] == "" else 0
+            own = node.name or node.output[0]
+            # the nearest grouped conv upstream: the last, in graph order, whose input channels reach this output
+            upstream = [(name, s, C) for name, _, s, C in refs if name and name != own and seen[:, s:s + C].any()]
             if upstream:
-                start, C, r = upstream[-1]
-                ref_name = refs[r][0]
+                ref_name, start, C = upstream[-1]
+            elif refs and not refs[0][0]:  # no grouped conv upstream: measured against the graph input
+                ref_name, start, C = "", refs[0][2], refs[0][3]
+            else:
+                ref_name, start, C = "", 0, 0
             block = seen[:, start:start + C] if C else np.ones((seen.shape[0], 1), bool)
             reference_row = last_ref.get(ref_name)
             row = rows_of.get(id(node), -1)
