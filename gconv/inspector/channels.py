@@ -52,6 +52,8 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
     if not live:
         return [None] * len(node.output)
     out_shape = graph.shape(node.output[0])
+    if ins[0] is None and op not in ELEMENTWISE and op != "Concat":  # a constant input with a traced side input
+        return [all_of(live, graph.shape(o), width) for o in node.output]
     attrs = {a.name: a for a in node.attribute}
 
     def attr(name, default=None):

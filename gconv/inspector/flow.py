@@ -115,7 +115,7 @@ def _walk(graph: Graph, columns_of: dict, width: int, visit, keep=frozenset()) -
     for i, node in enumerate(graph.nodes):
         try:
             outs = step(node, graph, tensors, width, assumed)
-        except (ValueError, IndexError, TypeError, KeyError):  # a node this tracer cannot read: assume it mixes
+        except (ValueError, IndexError, TypeError, KeyError, AttributeError):  # unreadable here: assume it mixes
             assumed.add(node.op_type)
             outs = [all_of([t for t in (tensors.get(n) for n in node.input) if t is not None], graph.shape(o), width)
                     for o in node.output]
