@@ -131,7 +131,8 @@ def inspect_report(args) -> dict:
     from .inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     if args.model in zoo.NAMES:
-        report, trace_flow = inspect_zoo(args.model), lambda: zoo_flow(args.model)
+        report = inspect_zoo(args.model)
+        trace_flow = lambda: zoo_flow(args.model, [layer.name for layer in report.layers])  # noqa: E731
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
         path = Path(args.model)
         if not path.is_file():

@@ -23,8 +23,9 @@ def load_report():
     if source != "onnx":
         name = ui.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
                                options=list(zoo.NAMES), format_func=zoo.TITLES.get)
-        return (shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name)),
-                lambda: shared_memo("inspect-zoo-flow").get_or_compute(name, lambda: zoo_flow(name)))
+        report = shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
+        names = [layer.name for layer in report.layers]  # the report's own names: no second forward pass
+        return report, lambda: shared_memo("inspect-zoo-flow").get_or_compute(name, lambda: zoo_flow(name, names))
     upload = st.file_uploader(t("inspect.upload"), type=["onnx"],
                               key="onnx_upload")
     if upload is None:

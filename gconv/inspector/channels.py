@@ -10,7 +10,7 @@ from math import prod
 
 import numpy as np
 
-from .graph import Graph
+from .graph import Graph, attributes, slice_args, split_sizes
 
 MAX_CELLS = 64_000_000  # booleans one tensor's D may hold when a reshape mixes channels with positions
 CHANNEL_WISE = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
@@ -54,12 +54,10 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
     out_shape = graph.shape(node.output[0])
     if ins[0] is None and op not in ELEMENTWISE and op != "Concat":  # a constant input with a traced side input
         return [all_of(live, graph.shape(o), width) for o in node.output]
-    attrs = {a.name: a for a in node.attribute}
+    attrs = attributes(node)
 
     def attr(name, default=None):
-        import onnx
-
-        return onnx.helper.get_attribute_value(attrs[name]) if name in attrs else default
+        return attrs.get(name, default)
 
     if op in ("Conv", "ConvTranspose"):
         x = ins[0]
@@ -242,15 +240,11 @@ def _index(node, op, ins, graph: Graph, out_shape, width: int, attr) -> list | N
         d = np.take(x.d, idx, axis=axis - 1)
         return [Tensor(d, x.space)]
     if op == "Slice":
-        vals = [graph.values.get(i) if i else None for i in node.input[1:]]
-        if graph.opset < 10:
-            starts, ends, axes, steps = attr("starts"), attr("ends"), attr("axes"), None
-        else:
-            if vals[0] is None or vals[1] is None:
-                return None
-            starts, ends = vals[0].tolist(), vals[1].tolist()
-            axes = vals[2].tolist() if len(vals) > 2 and vals[2] is not None else None
-            steps = vals[3].tolist() if len(vals) > 3 and vals[3] is not None else None
+        args = slice_args(attributes(node), [None] + [graph.values.get(i) if i else None for i in node.input[1:]],
+                          graph.opset)
+        if args is None:
+            return None
+        starts, ends, axes, steps = args
         axes = list(range(len(starts))) if axes is None else [a % rank for a in axes]
         steps = steps or [1] * len(starts)
         index = [slice(None)] * (k + 1)
@@ -266,12 +260,8 @@ def _index(node, op, ins, graph: Graph, out_shape, width: int, attr) -> list | N
             return None
         if axis > k:
             return [Tensor(x.d, tuple((graph.shape(o) or [])[1 + k:])) for o in node.output]
-        sizes = graph.values.get(node.input[1]) if len(node.input) > 1 and node.input[1] else attr("split")
-        length = x.d.shape[axis - 1]
-        if sizes is None:
-            parts = attr("num_outputs", len(node.output))
-            size = -(-length // parts)
-            sizes = [min(size, length - i * size) for i in range(parts)]
-        edges = np.cumsum([int(s) for s in sizes])[:-1]
+        sizes = split_sizes(node, attributes(node), [None] + [graph.values.get(i) for i in node.input[1:2] if i],
+                            x.d.shape[axis - 1])
+        edges = np.cumsum(sizes)[:-1]
         return [Tensor(np.ascontiguousarray(p), x.space) for p in np.split(x.d, edges, axis=axis - 1)]
     return None

@@ -43,7 +43,8 @@ class Graph:
         return self.shapes.get(name)
 
 
-def _attrs(node) -> dict:
+def attributes(node) -> dict:
+    """A node's attributes by name, as Python values."""
     import onnx
 
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -62,6 +63,14 @@ def _axes(node, inputs: list, position: int, attrs: dict, rank: int) -> list[int
     return None if axes is None else [a % rank for a in axes]
 
 
+def slice_args(attrs: dict, inputs: list, opset: int) -> tuple | None:
+    """(starts, ends, axes, steps) of a Slice: attributes before opset 10, inputs 1–4 since (None if unknown)."""
+    if opset < 10:
+        return attrs["starts"], attrs["ends"], attrs.get("axes"), None
+    get = lambda i: inputs[i].tolist() if len(inputs) > i and inputs[i] is not None else None  # noqa: E731
+    return None if get(1) is None or get(2) is None else (get(1), get(2), get(3), get(4))
+
+
 def _slice(data: np.ndarray, starts, ends, axes, steps) -> np.ndarray:
     axes = list(range(len(starts))) if axes is None else [a % data.ndim for a in axes]
     steps = [1] * len(starts) if steps is None else steps
@@ -78,7 +87,8 @@ def _reshape(data: np.ndarray, shape: np.ndarray, allowzero: int = 0) -> np.ndar
     return data.reshape(dims)
 
 
-def _split_sizes(node, attrs: dict, inputs: list, length: int) -> list[int]:
+def split_sizes(node, attrs: dict, inputs: list, length: int) -> list[int]:
+    """The part sizes of a Split of `length` (sizes as input 1, the `split` attribute, or equal parts)."""
     if len(inputs) > 1 and inputs[1] is not None:
         return [int(s) for s in inputs[1]]
     if "split" in attrs:
@@ -90,7 +100,7 @@ def _split_sizes(node, attrs: dict, inputs: list, length: int) -> list[int]:
 
 def evaluate(node, inputs: list, shapes: dict, opset: int) -> list[np.ndarray] | None:
     """The outputs of one shape-arithmetic node from its input values (None where one is not known)."""
-    op, a = node.op_type, _attrs(node)
+    op, a = node.op_type, attributes(node)
     x = inputs[0] if inputs else None
     if op == "Shape":
         dims = shapes.get(node.input[0])
@@ -138,10 +148,8 @@ def evaluate(node, inputs: list, shapes: dict, opset: int) -> list[np.ndarray] |
         axes = _axes(node, inputs, 1, a, x.ndim)
         return [np.squeeze(x, axis=tuple(axes) if axes is not None else None)]
     if op == "Slice":
-        if opset < 10:
-            return [_slice(x, a["starts"], a["ends"], a.get("axes"), None)]
-        get = lambda i: inputs[i].tolist() if len(inputs) > i and inputs[i] is not None else None  # noqa: E731
-        return [_slice(x, get(1), get(2), get(3), get(4))]
+        args = slice_args(a, inputs, opset)
+        return None if args is None else [_slice(x, *args)]
     if op == "Reshape":
         return [_reshape(x, inputs[1], a.get("allowzero", 0))]
     if op == "Transpose":
@@ -167,7 +175,7 @@ def evaluate(node, inputs: list, shapes: dict, opset: int) -> list[np.ndarray] |
         return [REDUCE[op](x, axis=None if axes is None else tuple(axes), keepdims=bool(a.get("keepdims", 1)))]
     if op == "Split":
         axis = a.get("axis", 0) % x.ndim
-        edges = np.cumsum(_split_sizes(node, a, inputs, x.shape[axis]))[:-1]
+        edges = np.cumsum(split_sizes(node, a, inputs, x.shape[axis]))[:-1]
         return list(np.split(x, edges, axis=axis))
     return None
 

@@ -85,22 +85,23 @@ def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3)
     return buf.getvalue()
 
 
-def model_flow(model: nn.Module, input_size: tuple[int, int], channels: int = 3):
+def model_flow(model: nn.Module, input_size: tuple[int, int], channels: int = 3, names: list[str] | None = None):
     """The channel flow of a torch model, traced through its graph (exported in memory); rows are named and
-    numbered as inspect_model's layers."""
+    numbered as inspect_model's layers (names: those layers' names, when the caller has the report already)."""
     from .flow import renamed, trace
     from .onnx_reader import read_graph, report_nodes
 
     graph = read_graph(onnx_bytes(model, input_size, channels))
-    names = [layer.name for layer in inspect_model(model, input_size, channels=channels).layers]
+    if names is None:
+        names = [layer.name for layer in inspect_model(model, input_size, channels=channels).layers]
     return renamed(trace(graph, report_nodes(graph)), names)
 
 
-def zoo_flow(name: str):
-    """The channel flow of a zoo network (rows match inspect_zoo's layers)."""
+def zoo_flow(name: str, names: list[str] | None = None):
+    """The channel flow of a zoo network (rows match inspect_zoo's layers, named by names when given)."""
     from . import zoo
 
-    return model_flow(zoo.build(name), zoo.INPUT_SIZES[name])
+    return model_flow(zoo.build(name), zoo.INPUT_SIZES[name], names=names)
 
 
 def inspect_zoo(name: str) -> Report:

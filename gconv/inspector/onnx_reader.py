@@ -11,7 +11,7 @@ from math import prod
 
 from ..errors import ONNXError
 from ..spec import in_size, out_size
-from .graph import Graph, concrete, needs_values
+from .graph import Graph, attributes, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
 from ..i18n import say
 
@@ -51,12 +51,6 @@ def _load(data: bytes):
     return model
 
 
-def _attrs(node) -> dict:
-    import onnx
-
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
 def _hw(shape, name: str) -> tuple[int, int] | None:
     """(H, W) of a 4-D tensor, or None when shape inference could not tell."""
     if not shape or len(shape) != 4 or shape[2] is None or shape[3] is None:
@@ -74,7 +68,7 @@ def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
 
 def _conv(node, graph: Graph) -> Layer:
     weights, shapes = graph.weights, graph.shapes
-    a = _attrs(node)
+    a = attributes(node)
     if node.input[1] not in weights:
         raise ONNXError(say("err.onnx_weight_node", name=repr(node.name)))
     N, cg, kh, kw = weights[node.input[1]]
@@ -103,7 +97,7 @@ def _conv(node, graph: Graph) -> Layer:
 
 
 def _linear(node, weights, shapes, batch: int = 1) -> Layer | None:
-    a = _attrs(node)
+    a = attributes(node)
     w_name = next((i for i in node.input[:2] if i in weights), None)
     if w_name is None:
         return None  # a MatMul of two activations (attention, say) is not a layer with weights

@@ -19,7 +19,7 @@ from .harness import DEVICE, TimingConfig, environment, measurement_settings, pe
 from .roofline import Peaks
 from ..i18n import plain, say
 
-RUNS = {"layer": "Time this layer", "groups": "Sweep every G", "batch": "Sweep batch size"}
+RUNS = ("layer", "groups", "batch")  # one layer's cases, every valid G, batch sizes (labels: timing.run.* in assets)
 Progress = Callable[[float, str], None]
 
 
