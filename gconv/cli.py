@@ -120,15 +120,18 @@ def print_replication(report: dict) -> None:
         print(f"- {line}")
 
 
+def _raise(error: Exception):
+    raise error
+
+
 def inspect_report(args) -> dict:
     """The layer table and totals of a zoo model or an .onnx file."""
     from pathlib import Path
 
     from .inspector import zoo
+    from .inspector.bounded import local_limits, reader
     from .inspector.diagnose import diagnose
-    from .inspector.flow import trace
     from .inspector.hooks import inspect_zoo, zoo_flow
-    from .inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     if args.model in zoo.NAMES:
         report = inspect_zoo(args.model)
@@ -137,14 +140,9 @@ def inspect_report(args) -> dict:
         path = Path(args.model)
         if not path.is_file():
             raise GConvError(f"no file {args.model!r}; valid: a path to an .onnx file, or {', '.join(zoo.NAMES)}")
-        if path.stat().st_size > MAX_BYTES:
-            raise GConvError(f"{args.model} is over the {MAX_BYTES // 2**20} MiB limit; valid: a smaller .onnx file")
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise GConvError(f"cannot read {args.model}: {e.strerror}; valid: a readable .onnx file") from None
-        graph = read_graph(data)  # the .onnx alone: weights kept in an external .data file are never needed
-        report, trace_flow = read_onnx(data, path.name, graph), lambda: trace(graph, report_nodes(graph))
+        # read in the bounded reader process, as an upload is: a hostile file fails there, not here
+        report, flow = reader(local_limits(path.stat().st_size)).read(str(path), path.name)
+        trace_flow = lambda: flow if not isinstance(flow, GConvError) else _raise(flow)  # noqa: E731
     else:
         raise GConvError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
     out = report.as_dict()

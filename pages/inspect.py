@@ -1,5 +1,7 @@
 """Model inspector: reference networks and uploaded ONNX files, layer by layer, with a way into the layer views."""
 import hashlib
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
@@ -13,9 +15,8 @@ def load_report():
     file; (None, None) with a message if unusable."""
     from gconv import GConvError
     from gconv.inspector import zoo
-    from gconv.inspector.flow import trace
+    from gconv.inspector.bounded import WEB, reader
     from gconv.inspector.hooks import inspect_zoo, zoo_flow
-    from gconv.inspector.onnx_reader import MAX_BYTES, read_graph, read_onnx, report_nodes
 
     sources = ["zoo", "onnx"]
     source = ui.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", ui.one_of(sources),
@@ -26,26 +27,19 @@ def load_report():
         report = shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
         names = [layer.name for layer in report.layers]  # the report's own names: no second forward pass
         return report, lambda: shared_memo("inspect-zoo-flow").get_or_compute(name, lambda: zoo_flow(name, names))
-    upload = st.file_uploader(t("inspect.upload"), type=["onnx"],
-                              key="onnx_upload")
+    upload = st.file_uploader(t("inspect.upload"), type=["onnx"], key="onnx_upload")
+    reader(WEB).warm()  # the reader process starts while the student picks a file
     if upload is None:
         st.info(t("inspect.export"))
         return None, None
-    if upload.size > MAX_BYTES:
-        st.error(t("inspect.too_big", name=upload.name, size=f"{upload.size / 2**20:,.1f}", limit=MAX_BYTES // 2**20))
+    if upload.size > WEB.max_bytes:
+        st.error(t("inspect.too_big", name=upload.name, size=f"{upload.size / 2**20:,.1f}",
+                   limit=WEB.max_bytes // 2**20))
         return None, None
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
-
-    def read():
-        graph = read_graph(data)
-        report = read_onnx(data, upload.name, graph)
-        try:
-            return report, trace(graph, report_nodes(graph))
-        except GConvError as e:  # the layers still show; the flow section says why it is missing
-            return report, e
     try:
-        report, flow = shared_memo("inspect-onnx").get_or_compute(digest, read)
+        report, flow = shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_upload(data, upload.name))
     except GConvError as e:
         st.error(f"{upload.name}: {e}", icon=":material/block:")
         return None, None
@@ -55,6 +49,22 @@ def load_report():
             raise flow
         return flow
     return report, get_flow
+
+
+def read_upload(data: bytes, name: str):
+    """(report, flow or its GConvError) of an uploaded file, read by the bounded reader process (never here: onnx's
+    own shape inference can allocate without limit); a student behind another upload is told they wait."""
+    from gconv.inspector.bounded import WEB, reader
+
+    note = st.empty()
+    with tempfile.TemporaryDirectory(prefix="gconv-upload-") as folder:
+        path = Path(folder) / "upload.onnx"
+        path.write_bytes(data)
+        try:
+            return reader(WEB).read(str(path), name, on_wait=lambda ahead: note.info(
+                t("inspect.reader_wait", ahead=ahead + 1), icon=":material/hourglass_top:"))
+        finally:
+            note.empty()
 
 
 def channel_flow(report, get_flow, selected: int):

@@ -187,13 +187,18 @@ def test_a_bug_in_a_timing_run_surfaces_and_is_not_called_a_budget(monkeypatch):
     assert not DEVICE.locked()  # the device is handed back even so
 
 
+def fresh_reader(monkeypatch, setup: str) -> None:
+    """The page's next upload goes to a new reader process that first runs setup (the reader is another process, so
+    a monkeypatch here would not reach it)."""
+    from gconv.inspector import bounded
+
+    monkeypatch.setattr(bounded, "SETUP", setup)
+    monkeypatch.setattr(bounded, "_readers", {})
+
+
 def test_a_bug_in_the_onnx_reader_surfaces(monkeypatch):
-    import gconv.inspector.onnx_reader as reader
-
-    def broken(*args, **kwargs):
-        raise KeyError("a reader bug")
-
-    monkeypatch.setattr(reader, "read_graph", broken)
+    fresh_reader(monkeypatch, "import gconv.inspector.onnx_reader as r\n"
+                              "def broken(*a, **k): raise KeyError('a reader bug')\nr.read_graph = broken")
     at = run_app("pages/inspect.py", source="onnx")
     at.get("file_uploader")[0].set_value(("tiny.onnx", b"\x08\x07" + b"x" * 100, "application/octet-stream")).run()
     assert at.exception and "a reader bug" in at.exception[0].value
@@ -274,13 +279,40 @@ def test_inspector_opens_the_default_exporters_onnx_without_its_data_file(tmp_pa
 
 def test_a_flow_too_large_to_trace_leaves_the_layers_shown(monkeypatch):
     # The flow is refused (here: a budget of one cell), the report is not.
-    import gconv.inspector.flow as flow
     from zoo_style import GroupedStack, export
 
-    monkeypatch.setattr(flow, "MAX_CELLS", 1)
+    fresh_reader(monkeypatch, "import gconv.inspector.flow as flow\nflow.MAX_CELLS = 1")
     at = run_app("pages/inspect.py", source="onnx")
     at.get("file_uploader")[0].set_value(("big.onnx", export(GroupedStack(C=30), (1, 30, 8, 8)),  # not cached
                                           "application/octet-stream")).run()
     assert not at.exception and not at.error
     assert metric(at, "conv + linear layers") == "3"
     assert any("could not be traced" in w.value and "reference channels" in w.value for w in at.warning)
+
+
+def test_an_upload_is_read_in_the_reader_process_never_in_the_server(monkeypatch):
+    # onnx's shape inference made to fail in this (the server's) process: the page still reads a graph that needs it,
+    # because the reader process does. Then the Range file of issue [harden] gets the memory message, and the page
+    # still reads the next file. Oracle: the torch model's own layers through forward hooks.
+    import onnx
+
+    from gconv.inspector import bounded
+    from gconv.inspector.hooks import inspect_model
+    from hostile import range_file
+    from zoo_style import ShuffleNetV2, export
+
+    def never(*args, **kwargs):
+        raise AssertionError("the server ran onnx shape inference on an upload")
+
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes", never)
+    monkeypatch.setattr(bounded, "WEB", bounded.Limits(memory=1024 * 2**20))  # the same failure, sooner
+    net = ShuffleNetV2().eval()
+    at = run_app("pages/inspect.py", source="onnx")
+    uploader = at.get("file_uploader")[0]
+    uploader.set_value(("range.onnx", range_file(), "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("range.onnx" in e.value and "1,024 MiB of memory" in e.value for e in at.error)
+    at.get("file_uploader")[0].set_value(("shuffle.onnx", export(net, (1, 3, 64, 64)),
+                                          "application/octet-stream")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metric(at, "MACs per sample") == f"{inspect_model(net, (64, 64)).total_macs:,}"

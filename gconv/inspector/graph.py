@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ONNXError
 from ..i18n import say
+from .checks import in_order
 
 MAX_VALUE = 65_536  # elements of a value evaluated here
 MAX_ROUNDS = 512  # inference rounds; each one learns at least one more value or stops
@@ -235,7 +236,10 @@ def _infer(model) -> dict[str, list[int | None]]:
     try:
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception as e:  # noqa: BLE001 - the checker raises several private types
-        raise ONNXError(say("err.onnx_inference", why=str(e).splitlines()[0][:200])) from None
+        why = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        if "bad_alloc" in why:  # onnx's C++ ran out of the reader's memory (bounded.py says which limit)
+            raise MemoryError(why) from None
+        raise ONNXError(say("err.onnx_inference", why=why)) from None
     out = {}
     for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         if v.type.HasField("tensor_type") and v.type.tensor_type.HasField("shape"):
@@ -252,6 +256,11 @@ def concrete(model) -> Graph:
     import onnx
 
     opset = _opset(model)
+    ordered = in_order(model)  # refuses a cycle or a tensor nothing produces
+    if any(a is not b for a, b in zip(ordered, model.graph.node)):
+        nodes = [onnx.NodeProto.FromString(n.SerializeToString()) for n in ordered]
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
     _fix_batch(model)
     weights = {t.name: [int(d) for d in t.dims] for t in model.graph.initializer}
     external = {t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL}

@@ -11,6 +11,7 @@ from math import prod
 
 from ..errors import ONNXError
 from ..spec import in_size, out_size
+from .checks import conv_fits
 from .graph import Graph, attributes, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
 from ..i18n import say
@@ -78,6 +79,7 @@ def _conv(node, graph: Graph) -> Layer:
         pads = [-1, -1, -1, -1]  # SAME_*: padding follows from the shapes; shown as unknown
     geometry = ((kh, kw), tuple(a.get("strides", [1, 1])), (max(pads[0], 0), max(pads[1], 0)),
                 tuple(a.get("dilations", [1, 1])))
+    conv_fits(node, weights[node.input[1]], G, shapes.get(node.input[0]), pads, geometry[3])
     in_hw = _hw(shapes.get(node.input[0]), node.input[0])
     out_hw = _hw(shapes.get(node.output[0]), node.output[0])
     # Shape inference stops at data-dependent ops (a Slice whose bounds are computed): take the missing side
