@@ -110,10 +110,15 @@ INVALID = [  # (file, what the message must name)
     (lambda: conv_file((4, 3, 3, 3), group=3, x_shape=(1, 9, 8, 8)), r"Conv 'bad': group=3 .*divide .*4 output"),
     (lambda: conv_file((4, 3, 9, 9)), r"Conv 'bad': its kernel spans 9 along H .*padded input of 8"),
     (lambda: conv_file((4, 3, 3, 3), dilations=[4, 1]), r"Conv 'bad': its kernel spans 9 along H \(K=3, dilation 4\)"),
+    (lambda: conv_file(pads=[1, 1]), r"Conv 'bad': pads=\[1, 1\]; valid: 4 integers, each at least 0"),
+    (lambda: conv_file(strides=[0, 1]), r"Conv 'bad': strides=\[0, 1\]; valid: 2 integers, each at least 1"),
+    (lambda: conv_file(group=0), r"Conv 'bad': group=0 must be at least 1"),
+    (lambda: conv_file(kernel_shape=[5, 5]), r"Conv 'bad': kernel_shape=\[5, 5\] differs from its weight's kernel"),
 ]
 
 
-@pytest.mark.parametrize("make, message", INVALID, ids=["cycle", "undefined", "channels", "group", "kernel", "dilated"])
+@pytest.mark.parametrize("make, message", INVALID, ids=["cycle", "undefined", "channels", "group", "kernel", "dilated", "pads",
+                                                  "strides", "group0", "kernel_shape"])
 def test_invalid_graphs_are_refused_naming_the_node(make, message, small, write):
     with pytest.raises(ONNXError, match=message):
         read_onnx(make())

@@ -55,12 +55,10 @@ def in_order(model) -> list:
 
 
 def conv_fits(node, weight: list[int], group: int, in_shape, pads, dilation) -> None:
-    """ONNXError unless the Conv's weight (N, C/G, kh, kw) and group fit its input: G ≥ 1 divides N, C/G·G equals
-    the input's channels, and the dilated kernel fits the padded input."""
+    """ONNXError unless the Conv's weight (N, C/G, kh, kw) and group fit its input: C/G·G equals the input's
+    channels, and the dilated kernel fits the padded input (its attributes passed conv_attributes)."""
     N, cg, kh, kw = weight
     name = _label(node)
-    if group < 1 or N % group:
-        raise ONNXError(say("err.conv_group_n", name=name, G=group, N=N))
     channels = in_shape[1] if in_shape and len(in_shape) == 4 else None
     if channels is not None and cg * group != channels:
         raise ONNXError(say("err.conv_channels", name=name, cg=cg, G=group, expected=cg * group, found=channels))
@@ -70,3 +68,23 @@ def conv_fits(node, weight: list[int], group: int, in_shape, pads, dilation) -> 
             if reach > size + before + after:
                 raise ONNXError(say("err.conv_kernel", name=name, axis="HW"[axis], reach=reach, k=k, d=d,
                                     padded=size + before + after))
+
+
+def conv_attributes(node, a: dict, weight: list[int]) -> None:
+    """ONNXError unless a 2-D Conv's attributes are ones it can run with, for its weight (N, C/G, kh, kw): a group
+    ≥ 1 that divides N, two strides and two dilations ≥ 1, four pads ≥ 0, a kernel_shape (when given) equal to the
+    weight's."""
+    N, kernel = weight[0], weight[2:]
+    group = a.get("group", 1)  # a file's attribute may hold another type than the operator's (a float, a string)
+    if not isinstance(group, int) or group < 1 or N % group:
+        raise ONNXError(say("err.conv_group_n", name=_label(node), G=group, N=N))
+    for attr, count, least in (("strides", 2, 1), ("dilations", 2, 1), ("pads", 4, 0)):
+        if attr in a:
+            values = list(a[attr]) if isinstance(a[attr], (list, tuple)) else [a[attr]]
+            if len(values) != count or any(not isinstance(v, int) or v < least for v in values):
+                raise ONNXError(say("err.conv_attribute", name=_label(node), attr=attr, found=values, count=count,
+                                    least=least))
+    shape = a.get("kernel_shape", list(kernel))
+    if not isinstance(shape, (list, tuple)) or list(shape) != list(kernel):
+        raise ONNXError(say("err.conv_kernel_shape", name=_label(node), found=shape,
+                            kernel=list(kernel)))

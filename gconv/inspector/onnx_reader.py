@@ -11,7 +11,7 @@ from math import prod
 
 from ..errors import ONNXError
 from ..spec import in_size, out_size
-from .checks import conv_fits
+from .checks import conv_attributes, conv_fits
 from .graph import Graph, attributes, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
 from ..i18n import say
@@ -70,10 +70,13 @@ def _other_side(hw, k, s, p, d, forward: bool) -> tuple[int, int]:
 def _conv(node, graph: Graph) -> Layer:
     weights, shapes = graph.weights, graph.shapes
     a = attributes(node)
+    if len(node.input) < 2 or not node.input[1]:
+        raise ONNXError(say("err.conv_inputs", name=repr(node.name or node.output[0]), count=len(node.input)))
     if node.input[1] not in weights:
         raise ONNXError(say("err.onnx_weight_node", name=repr(node.name)))
     N, cg, kh, kw = weights[node.input[1]]
-    G = int(a.get("group", 1))
+    conv_attributes(node, a, weights[node.input[1]])
+    G = a.get("group", 1)
     pads = list(a.get("pads", [0, 0, 0, 0]))
     if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
         pads = [-1, -1, -1, -1]  # SAME_*: padding follows from the shapes; shown as unknown
