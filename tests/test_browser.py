@@ -371,3 +371,57 @@ def test_hostile_upload_keeps_server_up(browser, server, tmp_path):
     with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as r:
         assert r.status == 200  # the server is still up
     page.close()
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident memory, from /proc (the kernel's own count)."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_range_upload_while_another_student_moves_through_the_lesson(browser, server, tmp_path):
+    # Issue [harden]: 665 bytes whose shape inference once took the server past 23 GiB. One student uploads it while
+    # another steps through the lesson: the lesson keeps answering, the uploader gets the memory message, and the
+    # server's RSS (the kernel's count, sampled all along) stays within 1 GiB of where it started.
+    import threading
+
+    from hostile import range_file
+
+    en = json.loads((ROOT / "assets" / "en.json").read_text(encoding="utf-8"))
+    uploader = browser.new_page(viewport={"width": 1400, "height": 1100})  # its own context: another student
+    uploader.goto(f"{server.url}/inspect?source=onnx")
+    uploader.get_by_text("torch.onnx.export").first.wait_for(timeout=90_000)
+    student = open_page(browser, f"{server.url}/lesson?step=1")
+    student.get_by_text(en["lesson.step.conv"]).first.wait_for(timeout=60_000)
+    start, peak, done = rss_mib(server.proc.pid), [0.0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mib(server.proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        path = tmp_path / "range.onnx"
+        path.write_bytes(range_file())
+        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+        for step in ["lesson.step.group", "lesson.step.sparsity", "lesson.step.shuffle", "lesson.step.depthwise"]:
+            student.keyboard.press("ArrowRight")  # Next, while the upload is being read
+            student.get_by_text(en[step]).first.wait_for(timeout=30_000)
+            no_exception(student)
+        uploader.get_by_text("MiB of memory").first.wait_for(timeout=120_000)
+        no_exception(uploader)
+        uploader.screenshot(path=SHOTS / "inspect-range-refused.png", full_page=True)
+        student.keyboard.press("ArrowLeft")  # and the lesson still answers after it
+        student.get_by_text(en["lesson.step.shuffle"]).first.wait_for(timeout=30_000)
+    finally:
+        done.set()
+        sampler.join()
+    assert peak[0] - start < 1024, (start, peak[0])
+    with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as r:
+        assert r.status == 200
+    student.close()
+    uploader.close()
