@@ -21,11 +21,11 @@ MAX_NODES = 20_000
 MAX_DIM = 2**31  # a declared dimension beyond this is nonsense for an image network
 
 
-def _sniff(data: bytes) -> None:
+def _sniff(data: bytes, max_bytes: int = MAX_BYTES) -> None:
     if not data:
         raise ONNXError(say("err.onnx_empty"))
-    if len(data) > MAX_BYTES:
-        raise ONNXError(say("err.onnx_size", size=f"{len(data) / 2**20:,.1f}", limit=f"{MAX_BYTES / 2**20:,.0f}"))
+    if len(data) > max_bytes:
+        raise ONNXError(say("err.onnx_size", size=f"{len(data) / 2**20:,.1f}", limit=f"{max_bytes / 2**20:,.0f}"))
     if data[:4] == b"PK\x03\x04":
         raise ONNXError(say("err.onnx_zip"))
     if data[:2] == b"\x1f\x8b":
@@ -36,11 +36,11 @@ def _sniff(data: bytes) -> None:
         raise ONNXError(say("err.onnx_text"))
 
 
-def _load(data: bytes):
+def _load(data: bytes, max_bytes: int = MAX_BYTES):
     import onnx
     from google.protobuf.message import DecodeError
 
-    _sniff(data)
+    _sniff(data, max_bytes)
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, UnicodeDecodeError) as e:
@@ -120,9 +120,9 @@ def _linear(node, weights, shapes, batch: int = 1) -> Layer | None:
     return linear_layer(node.name or node.output[0], int(in_f), int(out_f), int(rows), bias)
 
 
-def read_graph(data: bytes) -> Graph:
+def read_graph(data: bytes, max_bytes: int = MAX_BYTES) -> Graph:
     """The file's graph, made concrete at its fixed input size (every check of read_onnx's bytes first)."""
-    return concrete(_load(data))
+    return concrete(_load(data, max_bytes))
 
 
 def read_onnx(data: bytes, name: str = "uploaded.onnx", graph: Graph | None = None) -> Report:
