@@ -11,6 +11,7 @@ from math import prod
 from .errors import GConvError
 from .spec import ConvSpec, Pair, as_pair
 from .i18n import say
+from .text import outside
 
 DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 
@@ -24,7 +25,7 @@ def dtype_bytes(dtype: str | int) -> int:
                "bfloat16": "bf16", "float64": "fp64", "double": "fp64"}
     name = aliases.get(name, name)
     if name not in DTYPE_BYTES:
-        raise GConvError(say("err.dtype", dtype=repr(str(dtype)[:32]), valid=", ".join(DTYPE_BYTES)))
+        raise GConvError(say("err.dtype", dtype=outside(dtype, 32, quote=True), valid=", ".join(DTYPE_BYTES)))
     return DTYPE_BYTES[name]
 
 
@@ -64,7 +65,7 @@ OPS_LABELS = {"MAC": "MACs", "FLOP": "FLOPs = 2·MACs"}
 def in_ops(mac_count: int, ops: str) -> int:
     """A count of MACs expressed in ops, "MAC" or "FLOP": in_ops(10, "FLOP") == 20."""
     if ops not in OPS_PER_MAC:
-        raise GConvError(say("err.ops", ops=repr(str(ops)[:32]), valid=", ".join(OPS_PER_MAC)))
+        raise GConvError(say("err.ops", ops=outside(ops, 32, quote=True), valid=", ".join(OPS_PER_MAC)))
     return OPS_PER_MAC[ops] * mac_count
 
 

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import GConvError
+from .text import Outside, mark, marked, outside, unmarked
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 LANGUAGES = ("en", "zh")
@@ -30,7 +31,7 @@ _current: ContextVar[str] = ContextVar("gconv_language", default=DEFAULT)
 def strings(lang: str) -> dict[str, str]:
     """Every text of one language, by key."""
     if lang not in LANGUAGES:
-        raise GConvError(say("err.language", lang=repr(str(lang)[:16]), valid=", ".join(LANGUAGES)))
+        raise GConvError(say("err.language", lang=outside(lang, 16, quote=True), valid=", ".join(LANGUAGES)))
     return json.loads((ASSETS / f"{lang}.json").read_text(encoding="utf-8"))
 
 
@@ -49,10 +50,21 @@ def current() -> str:
     return _current.get()
 
 
+def _field(value):
+    """A field as it is filled in: outside text between its marks, a nested message with its own marks kept."""
+    if isinstance(value, Outside):
+        return mark(value)
+    if isinstance(value, (Said, Joined)) or (isinstance(value, GConvError) and value.args
+                                              and isinstance(value.args[0], (Said, Joined))):
+        return marked(value)
+    return value
+
+
 def t(key: str, **fields) -> str:
-    """The text for key in this run's language, its placeholders filled. A key missing from the language's file
-    is a bug (a test keeps both files' keys equal); it raises KeyError rather than show a half-English page."""
-    return strings(current())[key].format(**fields)
+    """The text for key in this run's language, its placeholders filled; text from outside (gconv.text.Outside)
+    comes back marked, for the place that shows it to escape. A key missing from the language's file is a bug (a
+    test keeps both files' keys equal); it raises KeyError rather than show a half-English page."""
+    return strings(current())[key].format(**{k: _field(v) for k, v in fields.items()})
 
 
 def has(key: str) -> bool:
@@ -79,8 +91,12 @@ class Said:
     def __hash__(self) -> int:  # its fields are a dict; equal Saids have equal reprs of their fields
         return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.fields.items()))))
 
-    def __str__(self) -> str:
+    def marked(self) -> str:
+        """The text with its outside spans marked (gconv.text escapes them where it is shown)."""
         return t(self.key, **self.fields)
+
+    def __str__(self) -> str:
+        return unmarked(self.marked())
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -93,8 +109,11 @@ class Joined:
     separator: Said
     parts: tuple
 
+    def marked(self) -> str:
+        return str(self.separator).join(map(marked, self.parts))
+
     def __str__(self) -> str:
-        return str(self.separator).join(map(str, self.parts))
+        return unmarked(self.marked())
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)

@@ -17,6 +17,7 @@ from .cost import separable_ratio
 from .errors import GConvError
 from .spec import ConvSpec
 from .i18n import say
+from .text import outside
 
 # The seven steps of the story: (key, the layer the step sets). Small layers, so every edge is drawn.
 STEPS = [
@@ -155,12 +156,12 @@ def check(q: Question, reply) -> Verdict:
         try:
             value = int(reply)
         except (TypeError, ValueError):
-            raise GConvError(say("err.reply_number", reply=repr(str(reply)[:16]), example=q.answer))
+            raise GConvError(say("err.reply_number", reply=outside(reply, 16, quote=True), example=q.answer))
         if value == q.answer:
             return Verdict(True, None, {})
         known = dict(q.wrong_numbers)
         return Verdict(False, known.get(value), {**q.fields, "reply": value, "answer": q.answer})
     if not isinstance(reply, int) or not 0 <= reply < len(q.choices):
-        raise GConvError(say("err.choice", reply=repr(str(reply)[:16]), last=len(q.choices) - 1))
+        raise GConvError(say("err.choice", reply=outside(reply, 16, quote=True), last=len(q.choices) - 1))
     c = q.choices[reply]
     return Verdict(c.correct, c.misconception, {**q.fields, **c.fields})

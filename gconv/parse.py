@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from .spec import ConvSpec, SpecError
 from .i18n import say
+from .text import outside
 
 FIELDS = ("C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "bias")
 INT_FIELDS = ("C", "N", "G", "H", "W")
@@ -23,7 +24,7 @@ def parse_int(name: str, text: str) -> int:
     """A whole number from text, or SpecError naming the field: parse_int('C', ' 64') == 64."""
     text = str(text)
     if len(text) > MAX_TEXT or not _INT.match(text):
-        raise SpecError(say("err.not_whole", name=name, text=repr(text[:MAX_TEXT])))
+        raise SpecError(say("err.not_whole", name=name, text=outside(text, MAX_TEXT, quote=True)))
     return int(text)
 
 
@@ -37,7 +38,7 @@ def parse_pair(name: str, text: str) -> int | tuple[int, int]:
         if m:
             h, w = int(m.group(1)), int(m.group(2))
             return h if h == w else (h, w)
-    raise SpecError(say("err.not_size", name=name, text=repr(text[:MAX_TEXT])))
+    raise SpecError(say("err.not_size", name=name, text=outside(text, MAX_TEXT, quote=True)))
 
 
 def parse_bool(name: str, text: str) -> bool:
@@ -47,7 +48,7 @@ def parse_bool(name: str, text: str) -> bool:
         return True
     if t in _FALSE:
         return False
-    raise SpecError(say("err.not_yes_no", name=name, text=repr(str(text)[:MAX_TEXT])))
+    raise SpecError(say("err.not_yes_no", name=name, text=outside(text, MAX_TEXT, quote=True)))
 
 
 def parse_field(name: str, text: str):
@@ -58,7 +59,7 @@ def parse_field(name: str, text: str):
         return parse_pair(name, text)
     if name == "bias":
         return parse_bool(name, text)
-    raise SpecError(say("err.unknown_field", name=repr(name[:MAX_TEXT]), valid=", ".join(FIELDS)))
+    raise SpecError(say("err.unknown_field", name=outside(name, MAX_TEXT, quote=True), valid=", ".join(FIELDS)))
 
 
 def parse_spec(values: Mapping[str, str], defaults: Mapping | None = None) -> ConvSpec:
@@ -71,7 +72,7 @@ def parse_spec(values: Mapping[str, str], defaults: Mapping | None = None) -> Co
     fields.update(defaults or {})
     unknown = [k for k in values if k not in FIELDS]
     if unknown:
-        raise SpecError(say("err.unknown_field", name=repr(unknown[0][:MAX_TEXT]), valid=", ".join(FIELDS)))
+        raise SpecError(say("err.unknown_field", name=outside(unknown[0], MAX_TEXT, quote=True), valid=", ".join(FIELDS)))
     fields.update({k: parse_field(k, v) for k, v in values.items()})
     missing = [k for k in FIELDS if k not in fields]
     if missing:
@@ -85,7 +86,7 @@ def parse_assignments(args: list[str]) -> dict[str, str]:
     for a in args:
         key, sep, value = a.partition("=")
         if not sep:
-            raise SpecError(say("err.not_assignment", text=repr(a[:MAX_TEXT])))
+            raise SpecError(say("err.not_assignment", text=outside(a, MAX_TEXT, quote=True)))
         out[key.strip()] = value.strip()
     return out
 

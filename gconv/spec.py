@@ -9,6 +9,7 @@ from enum import Enum
 
 from .errors import SpecError
 from .i18n import say
+from .text import outside
 
 Pair = tuple[int, int]
 
@@ -81,11 +82,11 @@ def kind_of(C: int, N: int, G: int, kernel: Pair, in_hw: Pair, padding: Pair) ->
 
 def _int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool):
-        raise SpecError(say("err.int_not_bool", name=name, value=repr(value), minimum=minimum))
+        raise SpecError(say("err.int_not_bool", name=name, value=outside(repr(value), 32), minimum=minimum))
     try:
         v = operator.index(value)
     except TypeError:
-        raise SpecError(say("err.int", name=name, value=repr(value)[:32], minimum=minimum)) from None
+        raise SpecError(say("err.int", name=name, value=outside(repr(value), 32), minimum=minimum)) from None
     if v < minimum:
         raise SpecError(say("err.at_least", name=name, value=v, minimum=minimum))
     return v
@@ -94,7 +95,7 @@ def _int(name: str, value, minimum: int) -> int:
 def _pair(name: str, value, minimum: int) -> int | Pair:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise SpecError(say("err.pair", name=name, value=repr(value)[:32], minimum=minimum))
+            raise SpecError(say("err.pair", name=name, value=outside(repr(value), 32), minimum=minimum))
         h, w = _int(f"{name}[0]", value[0], minimum), _int(f"{name}[1]", value[1], minimum)
         return h if h == w else (h, w)  # one canonical form, so ConvSpec(K=(3, 3)) == ConvSpec(K=3)
     return _int(name, value, minimum)
@@ -156,7 +157,7 @@ class ConvSpec:
         for name, minimum in (("K", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
             object.__setattr__(self, name, _pair(name, getattr(self, name), minimum))
         if not isinstance(self.bias, bool):
-            raise SpecError(say("err.bias", value=repr(self.bias)[:32]))
+            raise SpecError(say("err.bias", value=outside(repr(self.bias), 32)))
         if self.C % self.G or self.N % self.G:
             groups = ", ".join(map(str, valid_groups(self.C, self.N)))
             raise SpecError(say("err.must_divide", G=self.G, C=self.C, N=self.N, groups=groups))

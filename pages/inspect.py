@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from gconv.i18n import t
+from gconv.text import csv_cell, markdown, outside
 from pages.shared import router, ui
 from pages.shared.memo import shared_memo
 
@@ -33,15 +34,15 @@ def load_report():
         st.info(t("inspect.export"))
         return None, None
     if upload.size > WEB.max_bytes:
-        st.error(t("inspect.too_big", name=upload.name, size=f"{upload.size / 2**20:,.1f}",
-                   limit=WEB.max_bytes // 2**20))
+        st.error(markdown(t("inspect.too_big", name=outside(upload.name), size=f"{upload.size / 2**20:,.1f}",
+                   limit=WEB.max_bytes // 2**20)))
         return None, None
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
         report, flow = shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_upload(data, upload.name))
     except GConvError as e:
-        st.error(f"{upload.name}: {e}", icon=":material/block:")
+        st.error(markdown(t("inspect.failed", name=outside(upload.name), error=e)), icon=":material/block:")
         return None, None
 
     def get_flow():
@@ -76,7 +77,7 @@ def channel_flow(report, get_flow, selected: int):
     try:
         flow = get_flow()
     except GConvError as e:
-        st.warning(t("inspect.flow_failed", error=e), icon=":material/warning:")
+        st.warning(markdown(t("inspect.flow_failed", error=e)), icon=":material/warning:")
         return None
     if not flow.rows:
         st.markdown(t("inspect.flow_none"))
@@ -89,7 +90,7 @@ def channel_flow(report, get_flow, selected: int):
     if rows and 0 <= rows[0] < len(report.layers):
         st.switch_page("pages/connectivity.py", query_params=ui.link_params(report.layers[rows[0]].spec))
     if flow.assumed:
-        st.caption(t("inspect.flow_assumed", ops=", ".join(flow.assumed)))
+        st.caption(markdown(t("inspect.flow_assumed", ops=outside(", ".join(flow.assumed), limit=400))))
     return flow
 
 
@@ -98,7 +99,7 @@ def table(report, selected: int):
     params, macs = t("ledger.params"), "MACs"
     rows = []
     for i, layer in enumerate(report.layers):
-        rows.append({"#": i, h["layer"]: layer.name, h["kind"]: t(f"kind_short.{layer.kind.value}"), "C": layer.C,
+        rows.append({"#": i, h["layer"]: csv_cell(outside(layer.name)),  # the table offers a CSV download h["kind"]: t(f"kind_short.{layer.kind.value}"), "C": layer.C,
                      "N": layer.N, "G": layer.G, h["kernel"]: f"{layer.kernel[0]}×{layer.kernel[1]}",
                      h["stride"]: f"{layer.stride[0]}×{layer.stride[1]}",
                      h["padding"]: f"{layer.padding[0]}×{layer.padding[1]}",
@@ -129,13 +130,13 @@ def render() -> None:
     m[2].metric(t("inspect.layers"), f"{len(report.layers):,}")
     m[3].metric(t("fig.input"), f"{report.input_size[0]}×{report.input_size[1]}")
     if report.skipped:
-        st.caption(t("inspect.skipped", names=", ".join(report.skipped[:12]) + (" …" if len(report.skipped) > 12 else "")))
+        st.caption(markdown(t("inspect.skipped", names=outside(", ".join(report.skipped), limit=400))))
     st.plotly_chart(by_kind_figure(report), key="kind_chart", config={"displayModeBar": False})
 
     n = len(report.layers)
     selected = ui.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, ui.int_in(0, 100_000),
                                fit=lambda v: min(v, n - 1), options=list(range(n)),
-                               format_func=lambda i: f"#{i} {report.layers[i].name} ("
+                               format_func=lambda i: f"#{i} {outside(report.layers[i].name)} ("
                                f"{t(f'kind_short.{report.layers[i].kind.value}')}, G={report.layers[i].G})")
     event = table(report, selected)
     picked = (event.selection.rows if event is not None and hasattr(event, "selection") else [])
@@ -146,8 +147,8 @@ def render() -> None:
     spec = layer.spec
     left, mid, right = st.columns([2, 1, 1], vertical_alignment="center")
     note = t("inspect.linear_note") if layer.op == "linear" else ""
-    left.markdown(f'{t("inspect.layer_line", i=selected, name=layer.name, code=spec.torch_repr(), H=spec.H, W=spec.W)}'
-                  f"{note}")
+    left.markdown(markdown(t("inspect.layer_line", i=selected, name=outside(layer.name), code=spec.torch_repr(),
+                             H=spec.H, W=spec.W)) + note)
     query = ui.link_params(spec)
     mid.page_link("pages/connectivity.py", label=t("inspect.open_conn"), icon=":material/hub:", query_params=query)
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)
@@ -160,7 +161,7 @@ def render() -> None:
         st.markdown(t("inspect.nothing"))
     icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:"}
     for f in findings:
-        st.markdown(f"{icons[f.topic]} {f.message}")
+        st.markdown(f"{icons[f.topic]} {markdown(f.said)}")
 
 
 router.page(render)

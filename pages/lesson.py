@@ -4,6 +4,7 @@ import streamlit as st
 
 from gconv import ConvSpec, GConvError, connectivity
 from gconv.i18n import t
+from gconv.text import markdown
 from gconv.lesson import STEPS, asked_output, check, question
 from pages.shared import classroom, router, ui
 
@@ -65,7 +66,7 @@ def ask(step: int, spec: ConvSpec, n: int, presenting: bool) -> bool:
         try:
             verdict = check(q, state)
         except GConvError as e:
-            st.error(str(e))
+            st.error(markdown(e))  # the reply is outside text
         else:
             if verdict.correct:
                 st.success(f"{t('lesson.right')} {t(q.explain, **q.fields)}")

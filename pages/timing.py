@@ -7,6 +7,7 @@ import streamlit as st
 from gconv import BudgetError, GConvError
 from gconv import i18n
 from gconv.i18n import t
+from gconv.text import markdown
 from pages.shared import router, ui
 from pages.shared.memo import shared_memo
 
@@ -126,7 +127,7 @@ def replication_section(config) -> None:
                 progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)), on_wait=ui.device_wait_note(slot),
                 isolated=True))
         except GConvError as e:
-            slot.error(t("timing.cannot_replicate", error=e), icon=":material/block:")
+            slot.error(markdown(t("timing.cannot_replicate", error=e)), icon=":material/block:")
             return
         slot.empty()
     rep = ui.page_value("replication", None)
@@ -170,7 +171,7 @@ def render() -> None:
             error = t("timing.cannot_time", error=e)
     result = ui.page_value("result", None)
     if error:
-        slot.error(error, icon=":material/block:")
+        slot.error(markdown(error), icon=":material/block:")
     elif result is None:
         slot.info(t("timing.press"))
     else:

@@ -53,3 +53,11 @@ def torch_params(spec: ConvSpec) -> int:
 
 def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def shown(source: str) -> str:
+    """What a reader sees of a Markdown source: backslash escapes (gconv.text.markdown's, on outside text) undone."""
+    import re
+    import string
+
+    return re.sub("\\\\([" + re.escape(string.punctuation) + "])", r"\1", source)

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from apptest import PAGES, array, chart, charts, metric, run_app, torch_params
+from apptest import PAGES, array, chart, charts, metric, run_app, shown, torch_params
 from gconv import ConvSpec, valid_groups
 from gconv.parse import to_text
 from gconv.presets import PRESETS
@@ -44,15 +44,15 @@ EDGE_LINKS = [
 ]
 
 
-@pytest.mark.parametrize("params, shown, said", EDGE_LINKS)
+@pytest.mark.parametrize("params, layer, said", EDGE_LINKS)
 @pytest.mark.parametrize("page", PAGES)
-def test_edge_links_render_with_messages(page, params, shown, said):
+def test_edge_links_render_with_messages(page, params, layer, said):
     at = run_app(page, **params)
     spec = at.session_state["spec"]
     assert isinstance(spec, ConvSpec)  # a valid layer is always on screen
-    if shown is not None:
-        assert spec == shown
-    text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    if layer is not None:
+        assert spec == layer
+    text = " ".join(shown(w.value) for w in at.warning) + " ".join(shown(e.value) for e in at.error)
     for words in said:
         assert words in text, (words, text)
     if not said:
@@ -63,7 +63,7 @@ def test_edge_links_render_with_messages(page, params, shown, said):
 
 def test_nonsense_link_explains_each_problem():
     at = run_app("pages/cost.py", C="abc", G="3", K="9", H="5", W="5", padding="0", ops="MOPS")
-    text = " ".join(w.value for w in at.warning) + " ".join(e.value for e in at.error)
+    text = " ".join(shown(w.value) for w in at.warning) + " ".join(shown(e.value) for e in at.error)
     assert "C='abc' is not a whole number" in text
     # C='abc' keeps the app's default layer's C=8 (and N=8): the common divisors of 8 and 8 are 1, 2, 4, 8
     assert "G=3 must divide C=8 and N=8; valid G: 1, 2, 4, 8" in text
@@ -120,7 +120,7 @@ def test_invalid_widget_combination_shows_message_and_page_still_renders():
     at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=8, W=8, padding=0)
     at.number_input(key="w_K").set_value(11).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "the output would be empty" in errors and "showing K=8" in errors
     assert at.session_state["spec"].K == 8
     keys = [c.key for c in at.get("plotly_chart")]
@@ -139,7 +139,7 @@ def test_rectangular_kernel_controls():
     at.toggle(key="w_rect").set_value(False).run()
     assert at.number_input(key="w_K").value == 7  # square again: the height side is kept
     # ...and a 7×7 kernel no longer fits W=6 without padding: said, and the nearest valid layer is shown
-    assert "showing K=7x6" in " ".join(e.value for e in at.error)
+    assert "showing K=7x6" in " ".join(shown(e.value) for e in at.error)
 
 
 def test_connectivity_figures_against_group_rule():

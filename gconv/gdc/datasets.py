@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import GConvError
 from ..i18n import say
+from ..text import outside
 
 REGIONS = ("centre", "eyes", "corner", "ring")
 SYNTHETIC_SIZE = 24
@@ -63,7 +64,7 @@ def region_mask(region: str, size: int = SYNTHETIC_SIZE) -> np.ndarray:
     if region == "ring":
         d = np.hypot(yy - c, xx - c)
         return (d > size * 0.28) & (d < size * 0.44)
-    raise GConvError(say("err.region", region=repr(str(region)[:32]), valid=", ".join(REGIONS)))
+    raise GConvError(say("err.region", region=outside(region, 32, quote=True), valid=", ".join(REGIONS)))
 
 
 def _placements(mask: np.ndarray, inside: bool) -> np.ndarray:
@@ -163,7 +164,7 @@ def faces(task: str = "face", seed: int = 0, size: int = FACE_SIZE, test_fractio
         (xtr, ytr), (xte, yte) = both(xtr), both(xte)
         return Dataset("faces-aligned", xtr, ytr, xte, yte, ["aligned face", "halves swapped"],
                        notes={"task": task})
-    raise GConvError(say("err.faces_task", task=repr(str(task)[:32])))
+    raise GConvError(say("err.faces_task", task=outside(task, 32, quote=True)))
 
 
 def digits(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
@@ -193,7 +194,7 @@ def sizes_dividing(image_size: int) -> list[int]:
 def map_sizes(name: str) -> list[int]:
     """Valid backbone output map sizes for a dataset: divisors of its image size, 2 and up."""
     if name not in IMAGE_SIZES:
-        raise GConvError(say("err.dataset", name=repr(str(name)[:32]), valid=", ".join(DATASETS)))
+        raise GConvError(say("err.dataset", name=outside(name, 32, quote=True), valid=", ".join(DATASETS)))
     return sizes_dividing(IMAGE_SIZES[name])
 
 
@@ -220,4 +221,4 @@ def build(name: str, seed: int = 0, region: str = "centre") -> Dataset:
         return faces("aligned", seed=seed)
     if name == "digits":
         return digits(seed=seed)
-    raise GConvError(say("err.dataset", name=repr(str(name)[:32]), valid=", ".join(DATASETS)))
+    raise GConvError(say("err.dataset", name=outside(name, 32, quote=True), valid=", ".join(DATASETS)))

@@ -10,10 +10,12 @@ from collections import deque
 
 from ..errors import ONNXError
 from ..i18n import say
+from ..text import Outside, outside
 
 
-def _label(node) -> str:
-    return repr(node.name or node.output[0] if node.output else node.op_type)
+def _label(node) -> Outside:
+    """The node's name (its first output's, when it has none), as outside text: a page shows it, never renders it."""
+    return outside(node.name or (node.output[0] if node.output else node.op_type), quote=True)
 
 
 def in_order(model) -> list:
@@ -33,7 +35,7 @@ def in_order(model) -> list:
             if name in known and name not in producer:
                 continue
             if name not in producer:
-                raise ONNXError(say("err.graph_undefined", name=_label(node), op=node.op_type, tensor=repr(name)))
+                raise ONNXError(say("err.graph_undefined", name=_label(node), op=outside(node.op_type), tensor=outside(name, quote=True)))
             readers[producer[name]].append(i)
             waits[i] += 1
     if all(producer.get(x, -1) < i for i, n in enumerate(nodes) for x in n.input if x in producer):
@@ -49,7 +51,7 @@ def in_order(model) -> list:
                 ready.append(j)
     if len(order) < len(nodes):
         stuck = next(i for i, w in enumerate(waits) if w > 0)
-        raise ONNXError(say("err.graph_cycle", name=_label(nodes[stuck]), op=nodes[stuck].op_type,
+        raise ONNXError(say("err.graph_cycle", name=_label(nodes[stuck]), op=outside(nodes[stuck].op_type),
                             count=len(nodes) - len(order)))
     return [nodes[i] for i in order]
 

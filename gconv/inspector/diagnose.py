@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from .. import cost
 from ..connectivity import reachability
-from ..i18n import t
+from ..i18n import Said, say
 from ..spec import Kind, valid_groups
+from ..text import outside
 from .report import Report
 
 
@@ -16,7 +17,12 @@ class Finding:
 
     topic: str  # "no-shuffle", "fixed-input", "groups"
     rows: tuple[int, ...]
-    message: str
+    said: Said  # the layer names in it are outside text (a file's node names): a page escapes them
+
+    @property
+    def message(self) -> str:
+        """The finding in this run's language, as plain text."""
+        return str(self.said)
 
 
 def no_shuffle(report: Report) -> list[Finding]:
@@ -29,15 +35,16 @@ def no_shuffle(report: Report) -> list[Finding]:
         grouped = a.kind is Kind.GROUPED and b.kind is Kind.GROUPED
         if grouped and b.C == a.N and b.in_hw == a.out_hw:
             seen = int(reachability([a.spec, b.spec]).sum(axis=1).max())
-            out.append(Finding("no-shuffle", (i, i + 1), t("diag.no_shuffle", a=a.name, ga=a.G, b=b.name, gb=b.G,
-                                                                 seen=seen, C=a.C)))
+            out.append(Finding("no-shuffle", (i, i + 1), say("diag.no_shuffle", a=outside(a.name), ga=a.G,
+                                                             b=outside(b.name), gb=b.G, seen=seen, C=a.C)))
     return out
 
 
 def fixed_input(report: Report) -> list[Finding]:
     """GDC layers: their kernel equals the map they see, so the network only accepts one input size."""
-    return [Finding("fixed-input", (i,), t("diag.fixed_input", name=layer.name, kh=layer.kernel[0], kw=layer.kernel[1],
-                                            h=layer.in_hw[0], w=layer.in_hw[1], H=report.input_size[0],
+    return [Finding("fixed-input", (i,), say("diag.fixed_input", name=outside(layer.name), kh=layer.kernel[0],
+                                            kw=layer.kernel[1], h=layer.in_hw[0], w=layer.in_hw[1],
+                                            H=report.input_size[0],
                                             W=report.input_size[1]))
             for i, layer in enumerate(report.layers) if layer.kind is Kind.GDC]
 
@@ -61,9 +68,10 @@ def group_changes(report: Report, top: int = 8) -> list[Finding]:
     out = []
     for _, i, layer, g, delta, weights in options[:top]:
         key = "diag.group_saves" if delta < 0 else "diag.group_adds"
-        depthwise = t("diag.becomes_depthwise") if layer.spec.replace(G=g).kind.is_depthwise else ""
-        out.append(Finding("groups", (i,), t(key, name=layer.name, G=layer.G, g=g, count=f"{abs(delta):,}",
-                                             share=f"{delta / weights:+.0%}", depthwise=depthwise)))
+        depthwise = say("diag.becomes_depthwise") if layer.spec.replace(G=g).kind.is_depthwise else ""
+        out.append(Finding("groups", (i,), say(key, name=outside(layer.name), G=layer.G, g=g,
+                                               count=f"{abs(delta):,}", share=f"{delta / weights:+.0%}",
+                                               depthwise=depthwise)))
     return out
 
 
@@ -72,7 +80,8 @@ def never_mixing(flow) -> list[Finding]:
     out = []
     for run in flow.apart():
         rows = tuple(r for r in [run[0].reference_row, *(m.row for m in run)] if r is not None and r >= 0)
-        out.append(Finding("no-shuffle", rows, t("diag.flow_apart", first=run[0].reference, last=run[-1].name,
+        out.append(Finding("no-shuffle", rows, say("diag.flow_apart", first=outside(run[0].reference),
+                                                   last=outside(run[-1].name),
                                                    count=len(run) + 1, sees=min(m.sees for m in run),
                                                    C=run[0].channels)))
     return out

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ONNXError
 from ..i18n import say
+from ..text import outside
 from .checks import in_order
 
 MAX_VALUE = 65_536  # elements of a value evaluated here
@@ -239,7 +240,7 @@ def _infer(model) -> dict[str, list[int | None]]:
         why = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         if "bad_alloc" in why:  # onnx's C++ ran out of the reader's memory (bounded.py says which limit)
             raise MemoryError(why) from None
-        raise ONNXError(say("err.onnx_inference", why=why)) from None
+        raise ONNXError(say("err.onnx_inference", why=outside(why, 200))) from None  # it names the file's nodes
     out = {}
     for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
         if v.type.HasField("tensor_type") and v.type.tensor_type.HasField("shape"):

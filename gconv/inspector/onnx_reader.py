@@ -15,6 +15,7 @@ from .checks import conv_attributes, conv_fits
 from .graph import Graph, attributes, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
 from ..i18n import say
+from ..text import outside
 
 MAX_BYTES = 256 * 2**20  # also the upload limit in .streamlit/config.toml (AlexNet in fp32 is 233 MiB)
 MAX_NODES = 20_000
@@ -57,7 +58,7 @@ def _hw(shape, name: str) -> tuple[int, int] | None:
     if not shape or len(shape) != 4 or shape[2] is None or shape[3] is None:
         return None
     if max(d or 0 for d in shape) > MAX_DIM:
-        raise ONNXError(say("err.onnx_dim", name=repr(name), dim=f"{max(shape):,}", limit=f"{MAX_DIM:,}"))
+        raise ONNXError(say("err.onnx_dim", name=outside(name, quote=True), dim=f"{max(shape):,}", limit=f"{MAX_DIM:,}"))
     return int(shape[2]), int(shape[3])
 
 
@@ -71,9 +72,9 @@ def _conv(node, graph: Graph) -> Layer:
     weights, shapes = graph.weights, graph.shapes
     a = attributes(node)
     if len(node.input) < 2 or not node.input[1]:
-        raise ONNXError(say("err.conv_inputs", name=repr(node.name or node.output[0]), count=len(node.input)))
+        raise ONNXError(say("err.conv_inputs", name=outside(node.name or node.output[0], quote=True), count=len(node.input)))
     if node.input[1] not in weights:
-        raise ONNXError(say("err.onnx_weight_node", name=repr(node.name)))
+        raise ONNXError(say("err.onnx_weight_node", name=outside(node.name, quote=True)))
     N, cg, kh, kw = weights[node.input[1]]
     conv_attributes(node, a, weights[node.input[1]])
     G = a.get("group", 1)
@@ -94,8 +95,8 @@ def _conv(node, graph: Graph) -> Layer:
     elif in_hw is None:
         waited = needs_values(graph, node.input[0])
         if waited is not None:
-            raise ONNXError(say("err.onnx_needs_values", name=repr(node.name), tensor=repr(waited)))
-        raise ONNXError(say("err.onnx_unknown_shapes", name=repr(node.name)))
+            raise ONNXError(say("err.onnx_needs_values", name=outside(node.name, quote=True), tensor=outside(waited, quote=True)))
+        raise ONNXError(say("err.onnx_unknown_shapes", name=outside(node.name, quote=True)))
     bias = len(node.input) > 2 and node.input[2] in weights
     return conv_layer(node.name or node.output[0], cg * G, N, G, (kh, kw), geometry[1], (pads[0], pads[1]),
                       geometry[3], in_hw, out_hw, bias)

@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 from ..i18n import t
 from ..plots.style import PALETTE, base_layout
 from ..spec import Kind
+from ..text import outside, plotly
 from .report import Report
 
 KIND_COLOURS = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(Kind)}
@@ -28,7 +29,7 @@ def by_kind_figure(report: Report) -> go.Figure:
                              hovertemplate=t("figi.kind_hover") + "<extra></extra>"), row=1, col=col)
     fig.update_xaxes(tickformat=".0%", range=[0, 1])
     fig.update_yaxes(autorange="reversed")
-    base_layout(fig, t("figi.by_kind_title", model=report.model), height=320)
+    base_layout(fig, t("figi.by_kind_title", model=outside(report.model)), height=320)
     return fig
 
 
@@ -42,7 +43,7 @@ def layers_figure(report: Report, selected: int | None = None) -> go.Figure:
             fig.add_trace(go.Bar(x=rows, y=[report.layers[i].macs for i in rows], name=t(f"kind_short.{kind.value}"),
                                  marker_color=KIND_COLOURS[kind],
                                  marker_line=dict(width=[3 if i == selected else 0 for i in rows], color="#222"),
-                                 customdata=[[report.layers[i].name, report.layers[i].params] for i in rows],
+                                 customdata=[[plotly(outside(report.layers[i].name)), report.layers[i].params] for i in rows],
                                  hovertemplate=t("figi.layer_hover") + "<extra></extra>"))
     base_layout(fig, t("figi.layers_title"), height=300)
     fig.update_layout(barmode="overlay", bargap=0.1, legend=dict(orientation="h", y=-0.3))
@@ -64,11 +65,12 @@ def flow_figure(flow, selected: int | None = None) -> go.Figure:
             x=[m.row for m in rows], y=[m.share for m in rows], mode="markers", name=label,
             marker=dict(size=[16 if m.row == selected else 11 for m in rows], color=colour,
                         line=dict(width=[3 if m.row == selected else 1 for m in rows], color="#222")),
-            customdata=[[m.name, m.G, m.sees, m.channels, m.reference or t("figi.flow_input"), m.row] for m in rows],
+            customdata=[[plotly(outside(m.name)), m.G, m.sees, m.channels,
+                        plotly(outside(m.reference)) if m.reference else t("figi.flow_input"), m.row] for m in rows],
             hovertemplate=t("figi.flow_hover") + "<extra></extra>"))
     base_layout(fig, t("figi.flow_title"), height=340)
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
     fig.update_xaxes(title=t("figi.flow_layer_axis"), tickvals=[m.row for m in flow.rows],
-                     ticktext=[f"#{m.row} {m.name[-18:]}" for m in flow.rows], tickangle=-30 if len(flow.rows) > 6 else 0)
+                     ticktext=[f"#{m.row} {plotly(outside(m.name, 18, tail=True))}" for m in flow.rows], tickangle=-30 if len(flow.rows) > 6 else 0)
     fig.update_yaxes(title=t("figi.flow_axis"), tickformat=".0%", range=[0, 1.08])
     return fig

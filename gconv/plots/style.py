@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from ..text import plotly
+
 # Okabe & Ito (2008) colour-blind-safe qualitative palette, without its yellow (unreadable as text on white)
 # and with grey for black (unreadable on dark themes).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999"]
@@ -23,7 +25,7 @@ def rgba(hex_colour: str, alpha: float) -> str:
 
 def base_layout(fig: go.Figure, title: str, height: int = 480) -> go.Figure:
     """Transparent background and neutral fonts so the figure reads in light and dark themes."""
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
+    fig.update_layout(title=dict(text=plotly(title), x=0, xanchor="left"), height=height,  # outside text escaped
                       margin=dict(l=10, r=10, t=60, b=10), paper_bgcolor="rgba(0,0,0,0)",
                       plot_bgcolor="rgba(0,0,0,0)", hovermode="closest")
     return fig

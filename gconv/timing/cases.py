@@ -18,6 +18,7 @@ from ..spec import ConvSpec, valid_groups
 from .harness import DTYPES, TimingConfig, measure_cases, measurement_settings, resolve_device
 from .roofline import Peaks, attainable
 from ..i18n import say
+from ..text import outside
 
 MEMORY_BUDGET = 2 * 2**30  # bytes of tensors one timing run may allocate
 CPU_CALL_BUDGET = 2e11  # FLOPs per call on CPU (a few seconds at tens of GFLOP/s) before we refuse
@@ -77,7 +78,7 @@ def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
         elif name == "gap":
             out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b, 0, B * C * b))
         else:
-            raise GConvError(say("err.case", name=repr(str(name)[:32]), valid=", ".join(CASES)))
+            raise GConvError(say("err.case", name=outside(name, 32, quote=True), valid=", ".join(CASES)))
     return out
 
 

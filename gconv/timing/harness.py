@@ -17,6 +17,7 @@ from ..machine import DEVICE, native_stderr_silenced, torch_settings, wait_for_q
 from .noise import ROUNDS, settle
 from .roofline import Peaks, datasheet
 from ..i18n import say
+from ..text import outside
 
 __all__ = ["DEVICE", "DTYPES", "TimingConfig", "Timing", "resolve_device", "available_devices", "supported_dtypes",
            "device_name", "environment", "kernels_of", "settle_allocator", "measure", "measure_cases",
@@ -70,7 +71,7 @@ def resolve_device(name: str = "auto") -> str:
             return "mps"
         return "cpu"
     if name not in ("cpu", "cuda", "mps"):
-        raise GConvError(say("err.device", name=repr(str(name)[:32]), valid=", ".join(available_devices())))
+        raise GConvError(say("err.device", name=outside(name, 32, quote=True), valid=", ".join(available_devices())))
     if name not in available_devices():
         raise GConvError(say("err.device_absent", name=name, valid=", ".join(available_devices())))
     return name

@@ -21,6 +21,7 @@ from ..spec import ConvSpec
 from .cases import DTYPES, random_tensor
 from .harness import TimingConfig, environment, measure_cases, measurement_settings, resolve_device
 from ..i18n import Joined, Said, plain, say
+from ..text import outside
 
 SIZE, DEPTH = 56, 10  # a 56×56 input through 10 layers (G2) or 10 blocks (G1), as in Sec. 2
 
@@ -64,7 +65,7 @@ def layers(name: str, row: PaperRow) -> list[ConvSpec]:
 
 def _experiment(name: str):
     if name not in EXPERIMENTS:
-        raise GConvError(say("err.experiment", name=repr(str(name)[:32]), valid=", ".join(EXPERIMENTS)))
+        raise GConvError(say("err.experiment", name=outside(name, 32, quote=True), valid=", ".join(EXPERIMENTS)))
     return EXPERIMENTS[name]
 
 

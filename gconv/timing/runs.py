@@ -18,6 +18,7 @@ from .cases import check_budget, group_items, layer_items, sweep_batch, sweep_gr
 from .harness import DEVICE, TimingConfig, environment, measurement_settings, peaks_for, resolve_device
 from .roofline import Peaks
 from ..i18n import plain, say
+from ..text import outside
 
 RUNS = ("layer", "groups", "batch")  # one layer's cases, every valid G, batch sizes (labels: timing.run.* in assets)
 Progress = Callable[[float, str], None]
@@ -32,7 +33,7 @@ def check_run(kind: str, spec: ConvSpec, config: TimingConfig) -> None:
     elif kind == "layer":
         check_budget(layer_items(spec, config))
     else:
-        raise GConvError(say("err.timing_run", kind=repr(str(kind)[:32]), valid=", ".join(RUNS)))
+        raise GConvError(say("err.timing_run", kind=outside(kind, 32, quote=True), valid=", ".join(RUNS)))
 
 
 @dataclass(frozen=True)

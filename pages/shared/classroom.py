@@ -7,6 +7,7 @@ import streamlit as st
 
 from gconv import GConvError, i18n
 from gconv.parse import parse_bool
+from gconv.text import outside
 
 from .ui import LANG, LINK_NOTES, PRESENT, PROBLEMS, _state
 
@@ -19,7 +20,7 @@ def language() -> str:
         text = st.query_params.get("lang")
         ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
         if text is not None and text not in i18n.LANGUAGES:
-            ss["_lang_problem"] = i18n.t("ui.link_ignored", field="lang", text=repr(str(text)[:16]),
+            ss["_lang_problem"] = i18n.t("ui.link_ignored", field="lang", text=outside(text, 16, quote=True),
                                          error=i18n.t("err.one_of", valid=", ".join(i18n.LANGUAGES)))
     i18n.use(ss[LANG])
     return ss[LANG]

@@ -17,6 +17,7 @@ from gconv.i18n import say, t
 from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
 from gconv.presets import PRESETS, find
 from gconv.spec import nearest_group
+from gconv.text import markdown, outside
 
 from .bounds import DEFAULT_SPEC, LIMITS, multiplier_limit, repair, repair_fields, with_multiplier
 
@@ -201,11 +202,11 @@ def show_problems() -> None:
     """The URL's and the controls' problems, as readable messages above the page (never a traceback)."""
     ss = _state()
     for p in ss.get(PROBLEMS, []):
-        st.warning(p, icon=":material/warning:")
+        st.warning(markdown(p), icon=":material/warning:")  # a link's values are outside text
     notes = ss.get(FIX_NOTES, [])
     if notes:
-        st.error(t("ui.not_valid") + " " + " ".join(notes[:1]) + (
-            "\n\n" + t("ui.nearest_valid") + " " + "; ".join(notes[1:]) if len(notes) > 1 else ""),
+        st.error(markdown(t("ui.not_valid") + " " + " ".join(notes[:1]) + (
+            "\n\n" + t("ui.nearest_valid") + " " + "; ".join(notes[1:]) if len(notes) > 1 else "")),
             icon=":material/block:")
     ss[SHOWN_PROBLEMS] = ss.get(PROBLEMS, [])
     ss[PROBLEMS] = []  # a link's problems are shown once
@@ -249,8 +250,8 @@ def page_value(key: str, default, parse: Callable[[str], object] | None = None):
             try:
                 store[key] = parse(text)
             except GConvError as e:
-                note = t("ui.link_ignored", field=key, text=repr(str(text)[:32]), error=e)
-                st.warning(note, icon=":material/warning:")
+                note = t("ui.link_ignored", field=key, text=outside(text, 32, quote=True), error=e)
+                st.warning(markdown(note), icon=":material/warning:")
                 _state().setdefault(LINK_NOTES, []).append(note)
     return store[key]
 

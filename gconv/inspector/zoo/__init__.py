@@ -17,6 +17,7 @@ from .resnext import resnext50_32x4d
 from .shufflenet import shufflenet_v2
 from .xception import xception
 from ...i18n import say
+from ...text import outside
 
 BUILDERS: dict[str, Callable[[], nn.Module]] = {
     "alexnet": alexnet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
@@ -35,5 +36,5 @@ TITLES = {"alexnet": "AlexNet (2012, Caffe reference: groups in conv2/4/5)", "mo
 def build(name: str) -> nn.Module:
     """A fresh model by name, in eval mode, with random weights."""
     if name not in BUILDERS:
-        raise GConvError(say("err.model", name=repr(str(name)[:32]), valid=", ".join(NAMES)))
+        raise GConvError(say("err.model", name=outside(name, 32, quote=True), valid=", ".join(NAMES)))
     return BUILDERS[name]().eval()
