@@ -8,8 +8,8 @@ the lesson), `plotly()` for figure text (Plotly draws <a href>, <b>, <br>), `cel
 spreadsheet. `unmarked()` is for a terminal. A mark left on a page means a sink forgot, and the tests look for one.
 
 >>> name = outside("[click](https://x.io) **b**")
->>> markdown("layer " + mark(name))
-'layer \\\\[click\\\\]\\\\(https\\\\:\\\\/\\\\/x\\\\.io\\\\) \\\\*\\\\*b\\\\*\\\\*'
+>>> markdown("layer " + mark(name)).replace(WORD_JOINER, "⁀")
+'layer \\\\[click\\\\]\\\\(https\\\\:⁀\\\\/\\\\/x\\\\.io\\\\) \\\\*\\\\*b\\\\*\\\\*'
 >>> plotly(outside('<a href="https://x.io">open</a>'))
 '&lt;a href="https://x.io"&gt;open&lt;/a&gt;'
 >>> outside("x" * 100, limit=8), outside("a\\nb"), outside("it's", limit=8, quote=True)
@@ -27,7 +27,9 @@ OPEN, CLOSE = "\ue000", "\ue001"  # private use: no font draws them, no file nam
 _SPAN = re.compile(f"{OPEN}(.*?){CLOSE}", re.S)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ue000\ue001]+")
 _MARKDOWN = re.compile("([" + re.escape(string.punctuation) + "])")  # CommonMark escapes any ASCII punctuation
-LIMIT = 80  # characters of a name shown; the rest is an ellipsis
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r":/|(?i:www)\.|\w@")  # the scheme's ://, www., an e-mail's @
+LIMIT = 120  # characters of a name shown; the rest is an ellipsis (torch names a deep layer in about 60)
 
 
 class Outside(str):
@@ -73,10 +75,17 @@ def unmarked(value) -> str:
     return _each_span(marked(value), str)
 
 
+def _no_autolink(text: str) -> str:
+    """GFM turns a bare https://…, www.… or a@b.c into a link after escapes are read (it rewrites text, not
+    syntax), so a word joiner, which no one sees, goes where its patterns need two characters side by side."""
+    return _AUTOLINK.sub(lambda m: m.group(0)[:-1] + WORD_JOINER + m.group(0)[-1], text)
+
+
 def markdown(value) -> str:
     """For Streamlit Markdown: every outside span backslash-escaped, so that no link, image, emphasis, HTML,
-    :color[directive], :emoji: or $math$ forms; the reader sees each character as written."""
-    return _each_span(marked(value), lambda s: _MARKDOWN.sub(r"\\\1", s))
+    :color[directive], :emoji: or $math$ forms, and no bare address autolinks; the reader sees each character as
+    written."""
+    return _each_span(marked(value), lambda s: _MARKDOWN.sub(r"\\\1", _no_autolink(s)))
 
 
 def plotly(value) -> str:

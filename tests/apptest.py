@@ -56,8 +56,11 @@ def metric(at: AppTest, label_start: str) -> str:
 
 
 def shown(source: str) -> str:
-    """What a reader sees of a Markdown source: backslash escapes (gconv.text.markdown's, on outside text) undone."""
+    """What a reader sees of a Markdown source: backslash escapes (gconv.text.markdown's, on outside text) undone,
+    and the invisible word joiners that keep bare addresses from autolinking left out."""
     import re
     import string
 
-    return re.sub("\\\\([" + re.escape(string.punctuation) + "])", r"\1", source)
+    from gconv.text import WORD_JOINER
+
+    return re.sub("\\\\([" + re.escape(string.punctuation) + "])", r"\1", source).replace(WORD_JOINER, "")

@@ -76,3 +76,26 @@ def wide_file(nodes: int, fan_in: int) -> bytes:
     conv, inits = _conv()
     names = ["c"] + [f"s{i}" for i in range(nodes - 1)] + ["y"]
     return _model([conv] + [helper.make_node("Sum", [a] * fan_in, [b]) for a, b in zip(names, names[1:])], inits)
+
+
+# Names an attacker would give nodes (issue [escape]): Markdown, HTML that Plotly draws, a spreadsheet formula
+MARKDOWN_NAME = "[click here](https://example.com/phish) ![t](https://example.com/t.png)"
+HTML_NAME = '<a href="https://example.com/plotly">open</a> <b>bold</b><br><img src="https://example.com/i.png">'
+FORMULA_NAME = '=HYPERLINK("https://example.com/f","x") **b** :red[r] $x$ www.example.com <https://example.com/a>'
+LONG_NAME = "conv_" + "n" * 300
+HOSTILE_NAMES = (MARKDOWN_NAME, HTML_NAME, FORMULA_NAME)
+
+
+def hostile_names_file() -> bytes:
+    """A grouped 1×1 stack whose shuffle lost its transpose (so the flow and the diagnostics name its convs), its
+    three convs named HOSTILE_NAMES, a Relu named LONG_NAME, and a graph name and doc string of the same kind."""
+    from zoo_style import GroupedStack, export
+
+    model = onnx.load_model_from_string(export(GroupedStack(transpose=False), (1, 24, 8, 8)))
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    for node, name in zip(convs, HOSTILE_NAMES):
+        node.name = name
+    next(n for n in model.graph.node if n.op_type == "Relu").name = LONG_NAME
+    model.graph.name = MARKDOWN_NAME
+    model.doc_string = HTML_NAME
+    return model.SerializeToString()

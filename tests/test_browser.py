@@ -7,6 +7,7 @@ page goes to screenshots/ (git-ignored).
 import json
 import re
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -425,3 +426,61 @@ def test_a_range_upload_while_another_student_moves_through_the_lesson(browser, 
         assert r.status == 200
     student.close()
     uploader.close()
+
+
+OUTSIDE_DOM = """origin => {
+    const out = [];
+    for (const a of document.querySelectorAll('a[href]')) if (!a.href.startsWith(origin)) out.push('a ' + a.href);
+    for (const i of document.querySelectorAll('img[src], image[href]')) {
+        const src = i.src || i.getAttribute('href');
+        if (!src.startsWith(origin) && !src.startsWith('data:') && !src.startsWith('blob:')) out.push('img ' + src);
+    }
+    return out;
+}"""
+
+
+def test_hostile_names_and_links_stay_text_in_the_browser(browser, server, tmp_path):
+    # Issue [escape]: node names and link values written as Markdown, HTML and formulas. Oracles: the DOM (no <a> or
+    # <img> pointing outside the app), Playwright's request log (the browser asks nothing of another address), and
+    # the page's own text (each name as written).
+    from hostile import FORMULA_NAME, HOSTILE_NAMES, HTML_NAME, MARKDOWN_NAME, hostile_names_file
+
+    requests = []
+    path = tmp_path / "model.onnx"
+    path.write_bytes(hostile_names_file())
+    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+    for lang in ("en", "zh"):
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{server.url}/inspect?source=onnx&lang={lang}")
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").wait_for(state="attached", timeout=90_000)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+        page.get_by_text(zh["inspect.diagnostics"] if lang == "zh" else "Diagnostics").first.wait_for(timeout=90_000)
+        page.wait_for_function("name => document.body.innerText.replaceAll('\\u2060', '').includes(name + ' →')",
+                               arg=MARKDOWN_NAME, timeout=60_000)  # the diagnostic on the stack that never mixes
+        time.sleep(1.0)
+        no_exception(page)
+        shown = page.evaluate("document.body.innerText").replace("\u2060", "")  # word joiners are invisible
+        for name in HOSTILE_NAMES:
+            assert name in shown, (lang, name)
+        assert page.evaluate(OUTSIDE_DOM, server.url) == [], lang
+        page.screenshot(path=SHOTS / f"escape-inspect-{lang}.png", full_page=True)
+        page.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.on("request", lambda r: requests.append(r.url))
+    for value in (MARKDOWN_NAME, HTML_NAME, FORMULA_NAME):
+        for url in ("", "lesson", "connectivity", "cost", "gdc", "timing", "inspect"):
+            query = urllib.parse.urlencode({p: value for p in ("C", "N", "G", "K", "H", "W", "stride", "padding",
+                                                               "bias", "lang", "present", "step", "dataset", "model",
+                                                               "source", "dtype", "ops", "layer")})
+            page.goto(f"{server.url}/{url}?{query}")
+            page.locator("h1").first.wait_for(timeout=90_000)
+            page.locator("[data-testid='stAlert']").first.wait_for(timeout=60_000)  # the link's notices
+            time.sleep(0.5)
+            no_exception(page)
+            assert value[:20] in page.evaluate("document.body.innerText").replace("\u2060", ""), (url, value)
+            assert page.evaluate(OUTSIDE_DOM, server.url) == [], (url, value)
+        page.screenshot(path=SHOTS / f"escape-link-{value[:4].strip('[<=')}.png", full_page=True)
+    page.close()
+    strangers = [u for u in requests if not u.startswith(server.url) and not u.startswith(("data:", "blob:"))]
+    assert strangers == [], strangers[:10]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,6 +16,8 @@ from gconv.i18n import t
 
 from . import classroom, ui
 
+# Served by the app itself: a material icon as page_icon makes every browser fetch its favicon from Google's servers
+FAVICON = Path(__file__).resolve().parents[2] / "assets" / "favicon.png"
 PAGES = [
     # (file, title, icon, url_path)
     ("pages/home.py", "Home", ":material/home:", ""),
@@ -35,7 +38,7 @@ def routed() -> bool:
 
 def main() -> None:
     """One run of the app: navigation, shared sidebar controls, the chosen page, then the URL."""
-    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon=":material/hub:", layout="wide")
+    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon=str(FAVICON), layout="wide")
     # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
     page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
                          position="hidden")
