@@ -183,3 +183,10 @@ def test_the_size_limit_is_the_readers_not_the_parsers(write):
         inspect_file(path, "m.onnx", max_bytes=100)
     assert local_limits(10**9).max_bytes > 10**9 and local_limits(10**9).memory >= 3 * 10**9
     assert len(inspect_file(path, "m.onnx", max_bytes=local_limits(10**9).max_bytes)[0].layers) == 1
+
+
+def test_a_name_that_is_not_utf8_is_refused():
+    # The fuzz campaign's find: protobuf hands back bytes for a string field that is not valid UTF-8
+    data = chain_file(2).replace(b"Relu", b"R\xfflu")
+    with pytest.raises(ONNXError, match="protobuf could not be read"):
+        read_onnx(data)

@@ -25,7 +25,7 @@ from gconv.inspector.bounded import Limits, Reader
 
 pytestmark = pytest.mark.slow
 
-BUDGET = 150.0  # seconds of cases; 2 cores read a few cases a second, so the budget, not max_examples, ends it
+BUDGET = 90.0  # seconds of cases; 2 cores read 20-40 cases a second, so max_examples usually ends it first
 MIN_CASES = 100
 LIMITS = Limits(memory=1536 * 2**20, cpu=20, wall=60)
 SHAPE_OPS = ["Shape", "Reshape", "Expand", "Tile", "Range", "ConstantOfShape", "Gather", "Slice", "Concat",
@@ -40,8 +40,12 @@ campaign = {"start": None, "ran": 0, "kinds": {}}
 @functools.cache
 def seeds() -> dict[str, bytes]:
     """The exports, built once (a module-level cache, not a fixture: hypothesis prints a failing case's arguments)."""
+    import torch
+
     from gconv.inspector import zoo
     from zoo_style import ECA, Bottleneck, GroupedStack, ShuffleNetV2, export
+
+    torch.manual_seed(0)  # the same weights every run: a byte flip lands on the same byte
 
     return {"shufflenet_v2": export(zoo.build("shufflenet_v2"), (1, 3, 64, 64)),
             "mobilefacenet": export(zoo.build("mobilefacenet"), (1, 3, 112, 112)),
@@ -120,7 +124,7 @@ def mutate(model, data, kind: str) -> bytes | None:
     return raw
 
 
-@settings(max_examples=3000, deadline=None, derandomize=True, database=None,
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_mutated_export_ends_in_a_report_or_a_gconv_error(tmp_path_factory, data):

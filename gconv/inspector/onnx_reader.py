@@ -50,6 +50,9 @@ def _load(data: bytes, max_bytes: int = MAX_BYTES):
         raise ONNXError(say("err.onnx_no_graph"))
     if len(model.graph.node) > MAX_NODES:
         raise ONNXError(say("err.onnx_nodes", nodes=f"{len(model.graph.node):,}", limit=f"{MAX_NODES:,}"))
+    for node in model.graph.node:  # protobuf hands back bytes for a name that is not valid UTF-8
+        if not all(isinstance(x, str) for x in (node.op_type, node.name, node.domain, *node.input, *node.output)):
+            raise ONNXError(say("err.onnx_protobuf", why="UnicodeDecodeError"))
     return model
 
 
