@@ -152,9 +152,10 @@ def inspect_report(args) -> dict:
         flow, out["channel_flow_error"] = None, str(e)
     out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message}
                           for f in diagnose(report, flow)]
+    apart = flow.apart_rows() if flow else set()  # "mixes": the stack's groups mix before it ends
     out["channel_flow"] = [{"layer": m.name, "row": m.row, "G": m.G, "reference": m.reference or "input",
                             "reference_row": m.reference_row, "channels": m.channels, "share": m.share,
-                            "sees": m.sees, "mixes": m.mixes} for m in (flow.rows if flow else [])]
+                            "sees": m.sees, "mixes": m.row not in apart} for m in (flow.rows if flow else [])]
     out["channel_flow_assumed"] = list(flow.assumed) if flow else []
     return out
 

@@ -249,7 +249,9 @@ def test_inspector_traces_an_uploaded_graphs_channel_flow():
     at.get("file_uploader")[0].set_value(("stack.onnx", data, "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
     apart = next(t for t in chart(at, "flow_chart")["data"] if t.get("name") == "groups stay apart")
-    assert list(array(apart["x"])) == [0, 1, 2] and [row[2] for row in apart["customdata"]] == [8, 8, 8]
+    # conv0 → conv1 → conv2 is the stack; conv1 and conv2 are where it keeps the groups apart (conv0 reads the
+    # graph input, as any grouped conv does, and is the stack's start, named by the diagnostic)
+    assert list(array(apart["x"])) == [1, 2] and [row[2] for row in apart["customdata"]] == [8, 8]
     assert any("never mix" in m.value and "8 of the 24" in m.value for m in at.markdown)
 
 

@@ -86,6 +86,38 @@ class GroupedStack(nn.Module):
         return x
 
 
+class ShuffleV1Unit(nn.Module):
+    """ShuffleNet v1's stride-1 unit (Zhang et al. 2018, Fig. 2b) as its torch ports write it: grouped 1×1, channel
+    shuffle, depthwise 3×3, grouped 1×1, plus the identity. shuffle="none" drops the shuffle, "view" drops only
+    its transpose (the bug: view then view is the identity)."""
+
+    def __init__(self, C: int = 16, g: int = 4, shuffle: str = "transpose"):
+        super().__init__()
+        self.g, self.shuffle = g, shuffle
+        m = C  # bottleneck width
+        self.g1 = nn.Sequential(nn.Conv2d(C, m, 1, groups=g, bias=False), nn.BatchNorm2d(m), nn.ReLU())
+        self.dw = nn.Sequential(nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False), nn.BatchNorm2d(m))
+        self.g2 = nn.Sequential(nn.Conv2d(m, C, 1, groups=g, bias=False), nn.BatchNorm2d(C))
+
+    def forward(self, x):
+        y = self.g1(x)
+        if self.shuffle != "none":
+            y = channel_shuffle(y, self.g, transpose=self.shuffle == "transpose")
+        return torch.relu(x + self.g2(self.dw(y)))
+
+
+class ShuffleV1Stack(nn.Module):
+    """A stem conv, then `units` ShuffleNet v1 units."""
+
+    def __init__(self, C: int = 16, g: int = 4, units: int = 3, shuffle: str = "transpose"):
+        super().__init__()
+        self.stem = nn.Conv2d(3, C, 3, padding=1)
+        self.units = nn.Sequential(*(ShuffleV1Unit(C, g, shuffle) for _ in range(units)))
+
+    def forward(self, x):
+        return self.units(self.stem(x))
+
+
 class Bottleneck(nn.Module):
     """torchvision's ResNeXt bottleneck: dense 1×1, grouped 3×3, dense 1×1, plus the identity."""
 

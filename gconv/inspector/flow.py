@@ -35,10 +35,17 @@ class Mixing:
     channels: int  # the reference's input channels
     share: float  # connected (reference input channel, output channel) pairs ÷ all pairs
     sees: int  # the fewest reference input channels one output channel sees
+    # every grouped conv upstream that it reads from: (its name, its row, its input channels, the fewest of them one
+    # output channel here sees); how a stack is judged by whether its groups ever mix, not pair by pair
+    reach: tuple[tuple[str, int | None, int, int], ...] = ()
 
     @property
     def mixes(self) -> bool:
+        """Whether each output channel sees every input channel of its reference (the pair alone)."""
         return self.sees == self.channels
+
+    def sees_all_of(self, name: str) -> bool:
+        return any(ref == name and sees == channels for ref, _, channels, sees in self.reach)
 
 
 @dataclass(frozen=True)
@@ -49,24 +56,46 @@ class Flow:
     assumed: tuple[str, ...]  # op types the tracer did not know: every output channel sees every input channel
 
     def apart(self) -> list[list[Mixing]]:
-        """Stacks whose groups never mix: runs of grouped convs, each reading the one before, none of which lets an
-        output channel see all of the previous grouped conv's input channels."""
-        runs, current = [], []
-        for m in self.rows:
-            if m.reference and not m.mixes and (not current or current[-1].name == m.reference):
-                current.append(m)
+        """Stacks whose groups never mix: runs of grouped convs, each reading the one before, that do not let an
+        output channel see all of the previous grouped conv's input channels, and after which no later grouped conv
+        of the same chain does either. A pair that does not mix is no fault when the stack mixes further on: a
+        ShuffleNet v1 unit's last grouped conv and the next unit's first keep groups apart, and the shuffle before
+        the next grouped conv mixes them."""
+        chains, chain = [], []
+        for m in self.rows:  # chains: each row reading the one before
+            if chain and m.reference == chain[-1].name:
+                chain.append(m)
             else:
-                if current:
-                    runs.append(current)
-                current = [m] if m.reference and not m.mixes else []
-        return runs + ([current] if current else [])
+                chains.append(chain)
+                chain = [m]
+        chains.append(chain)
+        runs = []
+        for chain in chains:
+            current = []
+            for i, m in enumerate(chain):
+                never = m.reference and not m.mixes and not any(
+                    later.sees_all_of(m.reference) for later in chain[i + 1:])
+                if never and (not current or current[-1].name == m.reference):
+                    current.append(m)
+                else:
+                    if current:
+                        runs.append(current)
+                    current = [m] if never else []
+            if current:
+                runs.append(current)
+        return runs
+
+    def apart_rows(self) -> set[int]:
+        """The rows of the grouped convs in a stack that never mixes."""
+        return {m.row for run in self.apart() for m in run}
 
 
 def renamed(flow: Flow, names: list[str]) -> Flow:
     """The flow with each row (and its reference) named as the report's layers are (names[row])."""
     def name(row, default):
         return names[row] if row is not None and 0 <= row < len(names) else default
-    rows = [replace(m, name=name(m.row, m.name), reference=name(m.reference_row, m.reference)) for m in flow.rows]
+    rows = [replace(m, name=name(m.row, m.name), reference=name(m.reference_row, m.reference),
+                    reach=tuple((name(row, ref), row, c, sees) for ref, row, c, sees in m.reach)) for m in flow.rows]
     return Flow(rows, flow.assumed)
 
 
@@ -172,8 +201,10 @@ def trace(graph: Graph, report_nodes: list) -> Flow:
             block = seen[:, start:start + C] if C else np.ones((seen.shape[0], 1), bool)
             reference_row = last_ref.get(ref_name)
             row = rows_of.get(id(node), -1)
+            reach = tuple((name, last_ref.get(name), c, int(seen[:, s:s + c].sum(axis=1).min()))
+                          for name, s, c in upstream)
             rows.append(Mixing(node.name or node.output[0], row, G, ref_name, reference_row, max(C, 1),
-                               float(block.mean()), int(block.sum(axis=1).min())))
+                               float(block.mean()), int(block.sum(axis=1).min()), reach))
             last_ref[node.name or node.output[0]] = row
 
     _, assumed = _walk(graph, columns_of, width, visit)

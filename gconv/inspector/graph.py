@@ -200,7 +200,9 @@ def _skeleton(model):
     (shape inference needs their dims, never their values), so inference stays fast whatever the weights weigh."""
     import onnx
 
-    skeleton = onnx.ModelProto(ir_version=model.ir_version)  # built up, never copied: no weights' bytes
+    # IR 4 and later: an initializer need not be a graph input (older files list each among the inputs too, and
+    # inference would leave an initializer that is not one unread); the skeleton lists only the real inputs
+    skeleton = onnx.ModelProto(ir_version=max(model.ir_version, 4))  # built up, never copied: no weights' bytes
     skeleton.opset_import.extend(model.opset_import)
     skeleton.functions.extend(model.functions)
     g = skeleton.graph
@@ -316,6 +318,15 @@ def concrete(model) -> Graph:
     weights_types = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16,
                      onnx.TensorProto.DOUBLE, onnx.TensorProto.INT8, onnx.TensorProto.UINT8}  # int8: quantized
     stored = {t.name: prod(t.dims) for t in model.graph.initializer if t.data_type in weights_types}
+    # The model zoo's "light" copies build each weight in the graph as ConstantOfShape(a stored shape): a parameter
+    # whose dims are stored and whose values are not (they are filled in when the model runs)
+    shapes_stored = {t.name for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "ConstantOfShape" and node.input and node.input[0] in shapes_stored:
+            fill = next((a.t.data_type for a in node.attribute if a.name == "value"), onnx.TensorProto.FLOAT)
+            dims = weights.get(node.output[0]) or shapes.get(node.output[0])
+            if fill in weights_types and dims and None not in dims:
+                stored[node.output[0]] = prod(dims)
     return Graph(list(skeleton.graph.node), shapes, values, weights,
                  [v.name for v in model.graph.input if v.name not in initializers],
                  [v.name for v in model.graph.output], external, opset, stored)

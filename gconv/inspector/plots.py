@@ -57,8 +57,9 @@ def flow_figure(flow, selected: int | None = None) -> go.Figure:
     conv, in graph order: green where the groups mix, red where they stay apart. customdata ends with the row."""
     fig = go.Figure(go.Scatter(x=[m.row for m in flow.rows], y=[m.share for m in flow.rows], mode="lines",
                                line=dict(color="#bbb", width=1), hoverinfo="skip", showlegend=False))
+    apart = flow.apart_rows()  # judged by the stack, as the diagnostics judge it
     for mixes, colour, label in ((True, PALETTE[2], t("figi.flow_mixes")), (False, "#c0392b", t("figi.flow_apart"))):
-        rows = [m for m in flow.rows if m.mixes == mixes]
+        rows = [m for m in flow.rows if (m.row not in apart) == mixes]
         if not rows:
             continue
         fig.add_trace(go.Scatter(
