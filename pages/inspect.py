@@ -157,9 +157,8 @@ def render() -> None:
     flow = channel_flow(report, get_flow, selected)
     st.subheader(t("inspect.diagnostics"))
     findings = diagnose(report, flow)
-    if not findings:
-        st.markdown(t("inspect.nothing"))
-    icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:"}
+    icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:",
+             "healthy": ":material/check_circle:"}
     for f in findings:
         st.markdown(f"{icons[f.topic]} {markdown(f.said)}")
 

@@ -104,3 +104,49 @@ def test_normalizations_couple_what_their_statistics_span(norm):
     reach = channel_reach(graph, graph.inputs[0], graph.outputs[0])
     assert (reach == autograd_reach(net, (1, 8, 6, 6))).all()
     assert reach.sum(axis=1).tolist() == [4 if norm == "group" else 2] * 8
+
+
+class BackToBack(nn.Module):
+    """Two grouped convs with nothing between them, or a BatchNorm (which the exporter folds into the first)."""
+
+    def __init__(self, norm: bool = False):
+        super().__init__()
+        self.a = nn.Conv2d(16, 16, 1, groups=4)
+        self.norm = nn.BatchNorm2d(16) if norm else nn.Identity()
+        self.b = nn.Conv2d(16, 16, 3, padding=1, groups=4)
+
+    def forward(self, x):
+        return self.b(self.norm(self.a(x)))
+
+
+@pytest.mark.parametrize("norm", [False, True], ids=["back-to-back", "conv-bn-conv"])
+def test_back_to_back_grouped_convs_reference_the_one_before(norm):
+    # Issue [debug]: the first conv was given the second as its reference, and "3 in a row" was said of 2 convs.
+    # Oracle: torch autograd: each output of b sees 4 of the 16 inputs of a (and of the graph input).
+    net = BackToBack(norm)
+    graph, flow = flow_of(net, (1, 16, 6, 6))
+    assert [(m.reference, m.reference_row) for m in flow.rows] == [("", None), ("/a/Conv", 0)]
+    assert [m.sees for m in flow.rows] == [4, 4]
+    assert autograd_reach(net, (1, 16, 6, 6)).sum(axis=1).min() == 4
+    report = read_onnx(export(net, (1, 16, 6, 6)))
+    (finding,) = [f for f in diagnose(report, flow) if f.topic == "no-shuffle"]
+    assert finding.rows == (0, 1) and finding.message.startswith("/a/Conv → /b/Conv: 2 grouped convs in a row")
+
+
+def test_a_bug_in_a_rule_surfaces_and_only_the_named_signal_means_assumed(monkeypatch):
+    # A rule that breaks is a bug: it raises, instead of quietly turning the op into "mixes everything"
+    import gconv.inspector.channels as channels
+
+    graph = read_graph(export(InvertedResidual(24, 24, 1), (1, 24, 8, 8)))  # chunk: Split or Slice, by _index
+    nodes = [n for n in graph.nodes if n.op_type in ("Conv", "Gemm", "MatMul")]
+    monkeypatch.setattr(channels, "_index", lambda *a, **k: {}["a bug"])
+    with pytest.raises(KeyError, match="a bug"):
+        trace(graph, nodes)
+
+    def untraceable(*a, **k):
+        raise channels.Untraceable
+
+    monkeypatch.setattr(channels, "_index", untraceable)
+    flow = trace(graph, nodes)
+    split = next(n for n in graph.nodes if n.op_type in ("Split", "Slice"))
+    assert f"{split.op_type} ({split.name})" in flow.assumed  # named, with its node

@@ -77,3 +77,18 @@ def test_every_row_is_a_valid_spec(name):
         spec = layer.spec
         if layer.op == "conv":
             assert spec.out_hw == layer.out_hw
+
+
+def test_findings_rank_consequence_first_and_fold_the_g_suggestions():
+    # Issue [debug]: on AlexNet eight G suggestions buried the one finding that matters (conv4 → conv5 never mix).
+    # Oracle: the papers' networks: AlexNet's conv4/conv5 (Krizhevsky et al. 2012), MobileFaceNet's 7×7 GDC
+    # (Chen et al. 2018), ResNeXt's grouped 3×3 between dense 1×1s (Xie et al. 2017).
+    from gconv.inspector.diagnose import diagnose
+
+    alex = diagnose(inspect_zoo("alexnet"))
+    assert [f.topic for f in alex] == ["no-shuffle", "groups"]
+    assert alex[1].message.startswith("G worth changing") and "conv2 G=2→4 -153,600 (-50%)" in alex[1].message
+    face = diagnose(inspect_zoo("mobilefacenet"))
+    assert [f.topic for f in face][:1] == ["fixed-input"] and "healthy" not in [f.topic for f in face]
+    resnext = diagnose(inspect_zoo("resnext50_32x4d"))
+    assert [f.topic for f in resnext] == ["healthy", "groups"] and "Nothing wrong found" in resnext[0].message

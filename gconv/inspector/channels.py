@@ -23,6 +23,12 @@ ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "
 RESHAPES = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Expand"}
 
 
+class Untraceable(Exception):
+    """This node's effect on channels cannot be decided from what the graph states (a shape or an attribute it
+    leaves unknown or inconsistent): the flow traces it as mixing every channel and names it. Any other exception
+    in a rule is a bug, and surfaces."""
+
+
 class Tensor:
     """D for one tensor, and the sizes of its position axes (not tracked: D covers its channel axes only)."""
 
@@ -38,6 +44,11 @@ class Tensor:
     def everything(self) -> np.ndarray:
         """One row: every reference channel any channel of this tensor sees."""
         return self.d.reshape(-1, self.d.shape[-1]).any(axis=0)
+
+
+def assumed_label(node) -> str:
+    """How an op traced as mixing is named in the report: its type and its node."""
+    return f"{node.op_type} ({node.name or node.output[0]})"
 
 
 def _const(graph: Graph, name: str) -> np.ndarray | None:
@@ -127,6 +138,8 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
             return [all_of(live, out_shape, width)]
         if op == "Transpose":
             perm = list(attr("perm", list(reversed(range(1 + len(x.chan) + len(x.space))))))
+            if sorted(perm) != list(range(1 + len(x.chan) + len(x.space))) or perm[0] != 0:
+                raise Untraceable  # not a permutation of the axes this tensor has, or one that moves the batch
             k = len(x.chan)
             if perm[0] == 0 and sorted(perm[1:1 + k]) == list(range(1, 1 + k)):
                 axes = [p - 1 for p in perm[1:1 + k]] + [k]
@@ -160,7 +173,7 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
                 "Softmax", "LogSoftmax") else d.any(axis=tuple(chan_axes), keepdims=bool(attr("keepdims", 1)))
         space = tuple(out_shape[1 + d.ndim - 1:]) if out_shape else ()
         return [Tensor(np.ascontiguousarray(d), space)]
-    assumed.add(op)
+    assumed.add(assumed_label(node))
     return [all_of(live, graph.shape(o), width) for o in node.output]
 
 
@@ -192,6 +205,8 @@ def all_of(live: list, shape, width: int) -> Tensor:
 def _full(x: Tensor, out_shape, width: int, perm=None) -> Tensor:
     """D over every axis (positions too), rearranged as the op does; all positions become channel axes."""
     cells = prod(x.chan) * prod(x.space) * width
+    if prod(out_shape[1:]) != prod(x.chan) * prod(x.space):
+        raise Untraceable  # the graph states an output size that is not its input's, rearranged
     if cells > MAX_CELLS:
         return all_of([x], out_shape, width)
     expanded = np.broadcast_to(x.d.reshape(x.chan + (1,) * len(x.space) + (width,)), x.chan + x.space + (width,))
@@ -216,6 +231,8 @@ def _index(node, op, ins, graph: Graph, out_shape, width: int, attr) -> list | N
         live = [t for t in ins if t is not None]
         k = len(live[0].chan)
         rank = 1 + k + len(live[0].space)
+        if not isinstance(attr("axis"), int):
+            raise Untraceable
         axis = attr("axis") % rank
         if 1 <= axis <= k and all(s and None not in s for s in shapes):
             parts = [t.d if t is not None else np.zeros(tuple(s[1:1 + k]) + (width,), bool)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .. import cost
 from ..connectivity import reachability
-from ..i18n import Said, say
+from ..i18n import Joined, Said, say
 from ..spec import Kind, valid_groups
 from ..text import outside
 from .report import Report
@@ -15,9 +15,10 @@ from .report import Report
 class Finding:
     """One diagnostic: what, where (row indices into the report's layers), and why it matters."""
 
-    topic: str  # "no-shuffle", "fixed-input", "groups"
+    topic: str  # "no-shuffle", "fixed-input", "healthy", "groups"
     rows: tuple[int, ...]
     said: Said  # the layer names in it are outside text (a file's node names): a page escapes them
+    short: Said | None = None  # the same in a few words, for a list folded into one line
 
     @property
     def message(self) -> str:
@@ -71,7 +72,9 @@ def group_changes(report: Report, top: int = 8) -> list[Finding]:
         depthwise = say("diag.becomes_depthwise") if layer.spec.replace(G=g).kind.is_depthwise else ""
         out.append(Finding("groups", (i,), say(key, name=outside(layer.name), G=layer.G, g=g,
                                                count=f"{abs(delta):,}", share=f"{delta / weights:+.0%}",
-                                               depthwise=depthwise)))
+                                               depthwise=depthwise),
+                           say("diag.group_short", name=outside(layer.name), G=layer.G, g=g, delta=f"{delta:+,}",
+                               share=f"{delta / weights:+.0%}")))
     return out
 
 
@@ -87,8 +90,20 @@ def never_mixing(flow) -> list[Finding]:
     return out
 
 
+def folded(changes: list[Finding]) -> list[Finding]:
+    """The G-worth-changing suggestions as one finding, a line, so that they never bury a finding that matters."""
+    if not changes:
+        return []
+    rows = tuple(sorted({r for f in changes for r in f.rows}))
+    return [Finding("groups", rows, say("diag.groups_folded", items=Joined(say("finding.join"),
+                                                                          tuple(f.short or f.said for f in changes))))]
+
+
 def diagnose(report: Report, flow=None) -> list[Finding]:
-    """All findings, in the order: groups that never mix, fixed input sizes, G worth changing. With the graph's
-    channel flow (flow.trace), groups that never mix are traced; without it, guessed from adjacent layers."""
+    """All findings, consequence first: groups that never mix, then a GDC that fixes the input size, then the G
+    worth changing, folded into one line; a network with none of the first two says so. With the graph's channel
+    flow (flow.trace), groups that never mix are traced; without it, guessed from adjacent layers."""
     mixing = never_mixing(flow) if flow is not None else no_shuffle(report)
-    return mixing + fixed_input(report) + group_changes(report)
+    serious = mixing + fixed_input(report)
+    healthy = [] if serious else [Finding("healthy", (), say("diag.healthy"))]
+    return serious + healthy + folded(group_changes(report))

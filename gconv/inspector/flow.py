@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ONNXError
 from ..i18n import say
-from .channels import MAX_CELLS, Tensor, all_of, step
+from .channels import MAX_CELLS, Tensor, Untraceable, all_of, assumed_label, step
 from .graph import Graph
 
 
@@ -53,7 +53,7 @@ class Flow:
     """The grouped convs of a network in graph order, and the ops traced as mixing everything (not understood)."""
 
     rows: list[Mixing]
-    assumed: tuple[str, ...]  # op types the tracer did not know: every output channel sees every input channel
+    assumed: tuple[str, ...]  # "Op (node)" of each node traced as mixing: every output channel sees every input
 
     def apart(self) -> list[list[Mixing]]:
         """Stacks whose groups never mix: runs of grouped convs, each reading the one before, that do not let an
@@ -144,15 +144,17 @@ def _walk(graph: Graph, columns_of: dict, width: int, visit, keep=frozenset()) -
     for i, node in enumerate(graph.nodes):
         try:
             outs = step(node, graph, tensors, width, assumed)
-        except (ValueError, IndexError, TypeError, KeyError, AttributeError):  # unreadable here: assume it mixes
-            assumed.add(node.op_type)
+        except Untraceable:  # said by the rule: this node cannot be decided here, so it is traced as mixing
+            assumed.add(assumed_label(node))
             outs = [all_of([t for t in (tensors.get(n) for n in node.input) if t is not None], graph.shape(o), width)
                     for o in node.output]
         for name, t in zip(node.output, outs):
             if t is not None:
                 tensors[name] = t
+        visit(node, tensors)  # before a later conv's columns start at these outputs: a conv never sees its successor
+        for name in node.output:
+            if name in tensors:
                 inject(name)
-        visit(node, tensors)
         for name in node.input:  # a tensor no later node reads is dropped, so memory follows the live tensors
             if last_use.get(name) == i and name not in graph.outputs and name not in keep:
                 tensors.pop(name, None)
