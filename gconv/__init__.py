@@ -25,4 +25,6 @@ __all__ = [
     "connectivity", "cost", "fmt", "ledger", "parse", "presets", "spec", *sorted(_LAZY),
 ]
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+_NAMES = {"summary": "inspector.summary"}  # gconv.summary(model, input_size=...): loads torch on first use
+__all__ += ["summary"]
+__getattr__ = lazy_getattr(__name__, _LAZY, _NAMES)

@@ -120,69 +120,46 @@ def print_replication(report: dict) -> None:
         print(f"- {line}")
 
 
-def _raise(error: Exception):
-    raise error
-
-
 def inspect_report(args) -> dict:
-    """The layer table and totals of a zoo model or an .onnx file."""
+    """The layer table, channel flow and findings of a zoo model or an .onnx file (gconv.inspector.summary: the
+    pipeline the page and gconv.summary use too)."""
     from pathlib import Path
 
     from .inspector import zoo
-    from .inspector.bounded import local_limits, reader
-    from .inspector.diagnose import diagnose
-    from .inspector.hooks import inspect_zoo, zoo_flow
+    from .inspector.summary import of_file, of_zoo
 
     if args.model in zoo.NAMES:
-        report = inspect_zoo(args.model)
-        trace_flow = lambda: zoo_flow(args.model, [layer.name for layer in report.layers])  # noqa: E731
+        result = of_zoo(args.model)
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
-        path = Path(args.model)
-        if not path.is_file():
+        if not Path(args.model).is_file():
             raise GConvError(f"no file {args.model!r}; valid: a path to an .onnx file, or {', '.join(zoo.NAMES)}")
-        # read in the bounded reader process, as an upload is: a hostile file fails there, not here
-        report, flow = reader(local_limits(path.stat().st_size)).read(str(path), path.name)
-        trace_flow = lambda: flow if not isinstance(flow, GConvError) else _raise(flow)  # noqa: E731
+        result = of_file(args.model)  # in the bounded reader process, as an upload is
     else:
         raise GConvError(f"unknown model {args.model!r}; valid: {', '.join(zoo.NAMES)}, or a path to an .onnx file")
-    out = report.as_dict()
-    try:
-        flow = trace_flow()
-    except GConvError as e:  # the layers still print; the flow says why it is missing
-        flow, out["channel_flow_error"] = None, str(e)
-    out["diagnostics"] = [{"topic": f.topic, "rows": list(f.rows), "message": f.message}
-                          for f in diagnose(report, flow)]
-    apart = flow.apart_rows() if flow else set()  # "mixes": the stack's groups mix before it ends
-    out["channel_flow"] = [{"layer": m.name, "row": m.row, "G": m.G, "reference": m.reference or "input",
-                            "reference_row": m.reference_row, "channels": m.channels, "share": m.share,
-                            "sees": m.sees, "mixes": m.row not in apart} for m in (flow.rows if flow else [])]
-    out["channel_flow_assumed"] = list(flow.assumed) if flow else []
+    out = result.as_dict()
+    if args.reach:
+        a, b = args.reach
+        if result.graph is None:  # a file was read in the reader process: trace the pair in this process
+            from .inspector.summary import of_graph
+            from .inspector.onnx_reader import read_graph
+
+            result = of_graph(read_graph(Path(args.model).read_bytes(), max_bytes=2**62), Path(args.model).name)
+        reach = result.reach(a, b)
+        out["reach"] = {"from": a, "to": b, "sees": reach.sum(axis=1).tolist(), "channels": int(reach.shape[1]),
+                        "matrix": reach.astype(int).tolist()}
     return out
 
 
 def print_inspect(report: dict) -> None:
-    print(f"{report['model']} at {report['input_size'][0]}×{report['input_size'][1]}")
-    print(f"{'#':>3} {'layer':<28} {'kind':<20} {'C':>5} {'N':>5} {'G':>4} {'kernel':>7} {'stride':>6} {'pad':>5} "
-          f"{'in':>9} {'out':>9} {'params':>12} {'MACs':>15}")
-    for i, r in enumerate(report["layers"]):
-        k, s, p = r["kernel"], r["stride"], r["padding"]
-        print(f"{i:>3} {r['name'][:28]:<28} {r['kind']:<20} {r['C']:>5} {r['N']:>5} {r['G']:>4} "
-              f"{k[0]}×{k[1]:<5} {s[0]}×{s[1]:<4} {p[0]}×{p[1]:<3} {r['in_hw'][0]:>4}×{r['in_hw'][1]:<4} "
-              f"{r['out_hw'][0]:>4}×{r['out_hw'][1]:<4} {r['params']:>12,} {r['macs']:>15,}")
-    print(f"total params {report['total_params']:,} (numel of every parameter)")
-    print(f"total MACs   {report['total_macs']:,} per sample (conv and linear layers)")
-    if report["skipped"]:
-        print(f"left out (not 2-D convs, not in the totals): {', '.join(report['skipped'])}")
-    if "channel_flow_error" in report:
-        print(f"channel flow not traced: {report['channel_flow_error']}")
-    if report["channel_flow"]:
-        print("channel flow (traced through the graph): share of (input channel of the previous grouped conv, "
-              "output channel) pairs connected")
-        for m in report["channel_flow"]:
-            print(f"{m['row']:>3} {m['layer'][:40]:<40} G={m['G']:<4} {m['share']:>6.0%} of {m['reference'][:40]}: "
-                  f"each output sees ≥ {m['sees']} of {m['channels']}" + ("" if m["mixes"] else "  (groups apart)"))
-    for f in report["diagnostics"]:
-        print(f"- {f['message']}")
+    from .inspector.summary import table_text
+
+    print(table_text(report))
+    if "reach" in report:
+        r = report["reach"]
+        print(f"reach {r['from']} → {r['to']}: each output channel of {r['to']} sees (of {r['channels']} input "
+              f"channels of {r['from']}): {', '.join(map(str, r['sees']))}")
+        for row in r["matrix"][:64]:
+            print("  " + "".join("█" if v else "·" for v in row[:128]))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="layer table of a zoo model or an .onnx file")
     p.add_argument("model", help="a zoo name (alexnet, mobilenet_v1, ...) or a path to an .onnx file")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reach", nargs=2, metavar=("A", "B"),
+                   help="which input channels of layer A each output channel of layer B can depend on")
     p.set_defaults(run=inspect_report, show=print_inspect)
     return parser
 

@@ -147,8 +147,8 @@ def render() -> None:
     spec = layer.spec
     left, mid, right = st.columns([2, 1, 1], vertical_alignment="center")
     note = t("inspect.linear_note") if layer.op == "linear" else ""
-    left.markdown(markdown(t("inspect.layer_line", i=selected, name=outside(layer.name), code=spec.torch_repr(),
-                             H=spec.H, W=spec.W)) + note)
+    line = t("inspect.layer_line", i=selected, name=outside(layer.name), code=spec.torch_repr(), H=spec.H, W=spec.W)
+    left.markdown(markdown(line) + note)
     query = ui.link_params(spec)
     mid.page_link("pages/connectivity.py", label=t("inspect.open_conn"), icon=":material/hub:", query_params=query)
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)

@@ -152,9 +152,8 @@ def _walk(graph: Graph, columns_of: dict, width: int, visit, keep=frozenset()) -
             if t is not None:
                 tensors[name] = t
         visit(node, tensors)  # before a later conv's columns start at these outputs: a conv never sees its successor
-        for name in node.output:
-            if name in tensors:
-                inject(name)
+        for name in node.output:  # an output that depends on nothing traced yet can still be a reference
+            inject(name)
         for name in node.input:  # a tensor no later node reads is dropped, so memory follows the live tensors
             if last_use.get(name) == i and name not in graph.outputs and name not in keep:
                 tensors.pop(name, None)

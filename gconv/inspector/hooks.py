@@ -11,7 +11,10 @@ import threading
 import torch
 import torch.nn as nn
 
+from ..errors import GConvError
+from ..i18n import say
 from ..spec import as_pair
+from ..text import outside
 from .report import Layer, Report, conv_layer, linear_layer
 
 
@@ -44,6 +47,12 @@ def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "mo
     >>> [layer.kind.value for layer in r.layers], r.total_macs == 8 * 27 * 16 + 256
     (['standard', 'linear'], True)
     """
+    return inspect_inputs(model, (torch.zeros(1, channels, *input_size),), name)
+
+
+def inspect_inputs(model: nn.Module, inputs: tuple, name: str = "model") -> Report:
+    """Run model on inputs (a tuple of tensors; the first one's H×W is the report's input size) and record every
+    Conv2d and Linear as it runs; a forward that fails is a GConvError that says so."""
     rows: list[Layer] = []
     hooks = []
     names = {m: n for n, m in model.named_modules()}
@@ -61,13 +70,17 @@ def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "mo
     was_training = model.training
     model.eval()
     try:
-        model(torch.zeros(1, channels, *input_size))
+        with torch.no_grad():
+            model(*inputs)
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own forward refused the input
+        raise GConvError(say("err.forward", why=outside(str(e).splitlines()[0] if str(e) else type(e).__name__, 300),
+                             shapes=", ".join(str(tuple(x.shape)) for x in inputs))) from None
     finally:
         for h in hooks:
             h.remove()
         model.train(was_training)
-    return Report(name, tuple(input_size), rows, sum(p.numel() for p in model.parameters()),
-                  sum(r.macs for r in rows))
+    size = tuple(inputs[0].shape[2:4]) if inputs and inputs[0].dim() >= 4 else (1, 1)
+    return Report(name, size, rows, sum(p.numel() for p in model.parameters()), sum(r.macs for r in rows))
 
 
 _EXPORT_LOCK = threading.Lock()  # the exporter keeps its state in module globals: one export at a time
@@ -82,6 +95,22 @@ def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3)
     with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(model.eval(), (torch.zeros(1, channels, *input_size),), buf, dynamo=False)
+    return buf.getvalue()
+
+
+def onnx_export(model: nn.Module, inputs: tuple) -> bytes:
+    """The model exported to ONNX in memory on these inputs; an export that fails is a GConvError saying so."""
+    import io
+    import warnings
+
+    buf = io.BytesIO()
+    try:
+        with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model.eval(), inputs, buf, dynamo=False)
+    except (RuntimeError, TypeError, ValueError, torch.onnx.errors.OnnxExporterError) as e:
+        raise GConvError(say("err.export", why=outside(str(e).splitlines()[0] if str(e) else type(e).__name__,
+                                                       300))) from None
     return buf.getvalue()
 
 

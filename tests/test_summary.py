@@ -1,0 +1,85 @@
+"""gconv.summary: the inspector in one call from a notebook or a script (issue [debug]), and reachability between
+any two layers.
+
+Oracles: torch autograd (which input channels of a layer each output channel of a later one depends on),
+FlopCounterMode (a conv's FLOPs are 2·MACs), the ONNX path (the same network exported and read as a file), and
+AlexNet's conv4 → conv5 (Krizhevsky et al. 2012: each half of conv5 reads one half of conv4's inputs).
+"""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+import gconv
+from conftest import ROOT
+from gconv import GConvError
+from gconv.inspector.onnx_reader import read_onnx
+from zoo_style import GroupedStack, ShuffleV1Stack, autograd_reach, export, key
+
+
+def test_one_call_gives_report_flow_and_findings_consequence_first():
+    s = gconv.summary(ShuffleV1Stack(shuffle="view"), input_size=(1, 3, 8, 8))
+    assert [f.topic for f in s.findings][0] == "no-shuffle"
+    assert s.layer("units.1.g1.0").G == 4 and s.layer("units.1.g1.0").C == 16
+    frame = s.to_pandas()
+    assert list(frame["layer"]) == [layer.name for layer in s.report.layers] and frame["MACs"].sum() == \
+        s.report.total_macs
+    text = str(s)
+    assert "total MACs" in text and "never mix" in text and "(groups apart)" in text
+
+
+def test_counts_agree_with_the_onnx_path_and_flop_counter():
+    net = ShuffleV1Stack()
+    s = gconv.summary(net, input_size=(1, 3, 16, 16))
+    onnx_report = read_onnx(export(net, (1, 3, 16, 16)))
+    assert [key(a)[1:] for a in s.report.layers] == [key(b)[1:] for b in onnx_report.layers]  # names differ
+    with FlopCounterMode(display=False) as counter:
+        net.eval()(torch.zeros(1, 3, 16, 16))
+    conv_flops = counter.get_flop_counts()["Global"][torch.ops.aten.convolution]
+    assert conv_flops == 2 * s.report.total_macs
+
+
+def test_reach_between_two_layers_matches_autograd():
+    net = GroupedStack(transpose=False)
+    s = gconv.summary(net, input_size=(1, 24, 8, 8))
+    reach = s.reach("convs.0", "convs.2")  # convs.0 reads the graph input; the stack's output is convs.2's, ReLU'd
+    assert reach.shape == (24, 24) and (reach == autograd_reach(net, (1, 24, 8, 8))).all()
+    assert (reach.sum(axis=1) == 8).all()  # a shuffle without its transpose: each output sees one group of 8
+
+
+def test_the_dummy_input_follows_the_model_dtype():
+    net = GroupedStack().to(torch.float64)
+    s = gconv.summary(net, input_size=(1, 24, 8, 8))
+    assert s.report.total_macs == gconv.summary(GroupedStack(), input_size=(1, 24, 8, 8)).report.total_macs
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda net: gconv.summary(net, input_size=(3, 8, 8)), "four positive whole numbers"),
+    (lambda net: gconv.summary(net, input_size=(1, 5, 8, 8)), "forward failed on inputs of shape (1, 5, 8, 8)"),
+    (lambda net: gconv.summary(net, input_size=(1, 24, 8, 8)).reach("convs.0", "nope"), "no layer 'nope'"),
+])
+def test_bad_input_is_a_gconv_error(call, words):
+    with pytest.raises(GConvError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call(GroupedStack())
+
+
+def test_the_notebook_view_escapes_names():
+    net = nn.Sequential()
+    net.add_module("<b>bold</b>", nn.Conv2d(3, 4, 1))
+    page = gconv.summary(net, input_size=(1, 3, 4, 4))._repr_html_()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page and "<table>" in page
+
+
+def test_the_cli_traces_reach_between_two_layers():
+    out = subprocess.run([sys.executable, "-m", "gconv", "inspect", "alexnet", "--reach", "conv4", "conv5", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    reach = json.loads(out.stdout)["reach"]
+    matrix = np.array(reach["matrix"], bool)
+    assert matrix.shape == (256, 384) and set(reach["sees"]) == {192}
+    assert matrix[:128, :192].all() and not matrix[:128, 192:].any()  # conv5's first half reads conv4's first half
