@@ -21,7 +21,7 @@ from pathlib import Path
 from .errors import GConvError
 from .text import Outside, mark, marked, outside, unmarked
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"  # a link to the top-level assets/; files in a wheel
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
 _current: ContextVar[str] = ContextVar("gconv_language", default=DEFAULT)
