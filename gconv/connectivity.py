@@ -136,3 +136,24 @@ def follow_up_stack(spec: ConvSpec, layers: int) -> list[ConvSpec]:
 def fraction_reached(reach: np.ndarray) -> float:
     """Share of (output, input) pairs connected: 1/G for one grouped layer, 1.0 once groups mix fully."""
     return float(reach.mean())
+
+
+def svg(spec: ConvSpec, size: int = 240) -> str:
+    """The connectivity as an inline SVG (outputs down, inputs across; a cell is filled where output n reads input
+    c): groups show as blocks. More than 64 channels a side are drawn in bands, each shaded by its share."""
+    m = mask(spec).astype(float)
+    for axis in (0, 1):  # bands: at most 64 cells a side
+        n = m.shape[axis]
+        width = -(-n // 64)
+        if width > 1:
+            pad = width * -(-n // width) - n
+            m = np.moveaxis(m, axis, 0)
+            m = np.concatenate([m, np.zeros((pad,) + m.shape[1:])]) if pad else m
+            m = np.moveaxis(m.reshape(-1, width, *m.shape[1:]).mean(axis=1), 0, axis)
+    rows, cols = m.shape
+    cell = size / max(rows, cols)
+    rects = "".join(f'<rect x="{c * cell:.1f}" y="{r * cell:.1f}" width="{cell:.1f}" height="{cell:.1f}" '
+                    f'fill="#0072b2" fill-opacity="{m[r, c]:.2f}"/>' for r in range(rows) for c in range(cols)
+                    if m[r, c] > 0)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{cols * cell:.0f}" height="{rows * cell:.0f}">'
+            f'<rect width="100%" height="100%" fill="#f4f4f4"/>{rects}</svg>')

@@ -257,6 +257,14 @@ class ConvSpec:
         """The same layer with G = 1."""
         return self.replace(G=1)
 
+    def _repr_html_(self) -> str:
+        """In a notebook cell: the layer, its connectivity diagram and its cost line."""
+        from . import connectivity, cost
+
+        return (f"<div><code>{self.torch_repr()}</code> on {self.H}×{self.W}: {cost.params(self):,} params, "
+                f"{cost.macs(self):,} MACs ({cost.flops(self):,} FLOPs = 2·MACs), 1/{self.G} of a dense layer's "
+                f"weights<br>{connectivity.svg(self)}</div>")
+
     def torch_repr(self) -> str:
         """The nn.Conv2d(...) line that builds this layer."""
         def fmt(v):

@@ -83,3 +83,21 @@ def test_the_cli_traces_reach_between_two_layers():
     matrix = np.array(reach["matrix"], bool)
     assert matrix.shape == (256, 384) and set(reach["sees"]) == {192}
     assert matrix[:128, :192].all() and not matrix[:128, 192:].any()  # conv5's first half reads conv4's first half
+
+
+def test_the_meta_device_counts_without_allocating_and_says_why_the_flow_is_missing():
+    # Oracle: the same model on the CPU; nothing allocated on meta (its parameters have no storage)
+    with torch.device("meta"):
+        big = nn.Sequential(nn.Conv2d(3, 512, 3), nn.Conv2d(512, 512, 3, groups=4), nn.Conv2d(512, 64, 1))
+    s = gconv.summary(big, input_size=(1, 3, 32, 32))
+    small = gconv.summary(nn.Sequential(nn.Conv2d(3, 4096, 3), nn.Conv2d(4096, 4096, 3, groups=4),
+                                        nn.Conv2d(512, 64, 1)), input_size=(1, 3, 32, 32), device="cpu")
+    assert s.report.total_macs == small.report.total_macs and s.report.total_params == small.report.total_params
+    assert s.flow is None and "meta device" in str(s.flow_error) and "channel flow not traced" in str(s)
+
+
+def test_a_convspec_in_a_notebook_cell_shows_its_connectivity_and_cost():
+    # Oracle: the group rule: N kernels each read C/G inputs, so the diagram fills N·C/G cells
+    spec = gconv.ConvSpec(C=8, N=8, G=2, K=3, H=8, W=8)
+    page = spec._repr_html_()
+    assert page.count("<rect") == 1 + 8 * 4 and f"{gconv.params(spec):,} params" in page and "2·MACs" in page

@@ -1,6 +1,7 @@
 """Figures of where a network's parameters and MACs go, by layer kind and layer by layer."""
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -74,4 +75,34 @@ def flow_figure(flow, selected: int | None = None) -> go.Figure:
     fig.update_xaxes(title=t("figi.flow_layer_axis"), tickvals=[m.row for m in flow.rows],
                      ticktext=[f"#{m.row} {plotly(outside(m.name, 18, tail=True))}" for m in flow.rows], tickangle=-30 if len(flow.rows) > 6 else 0)
     fig.update_yaxes(title=t("figi.flow_axis"), tickformat=".0%", range=[0, 1.08])
+    return fig
+
+
+MAX_CELLS_DRAWN = 128  # rows or columns of a reach heatmap drawn one per channel; past it, channels go in bands
+
+
+def _bands(matrix: np.ndarray, axis: int) -> tuple[np.ndarray, int]:
+    """The matrix with channels along axis averaged into at most MAX_CELLS_DRAWN bands, and the band width."""
+    n = matrix.shape[axis]
+    width = -(-n // MAX_CELLS_DRAWN)
+    if width == 1:
+        return matrix.astype(float), 1
+    pad = width * -(-n // width) - n
+    m = np.moveaxis(matrix.astype(float), axis, 0)
+    m = np.concatenate([m, np.full((pad,) + m.shape[1:], np.nan)]) if pad else m
+    return np.moveaxis(np.nanmean(m.reshape(-1, width, *m.shape[1:]), axis=1), 0, axis), width
+
+
+def reach_figure(reach: np.ndarray, a: str, b: str) -> go.Figure:
+    """Which input channels of layer a each output channel of layer b can depend on: a heatmap (groups show as
+    blocks, a shuffle as its permutation); many channels are averaged into bands, as the Connectivity page does."""
+    z, rows = _bands(reach, 0)
+    z, cols = _bands(z, 1)
+    fig = go.Figure(go.Heatmap(z=z, zmin=0, zmax=1, colorscale=[[0, "#f4f4f4"], [1, PALETTE[0]]], showscale=False,
+                               hovertemplate=t("figi.reach_hover") + "<extra></extra>"))
+    base_layout(fig, t("figi.reach_title", a=outside(a), b=outside(b), sees=int(reach.sum(axis=1).min()),
+                       C=reach.shape[1]), height=420)
+    fig.update_xaxes(title=t("figi.reach_x", a=outside(a)) + (t("figi.bands", n=cols) if cols > 1 else ""))
+    fig.update_yaxes(title=t("figi.reach_y", b=outside(b)) + (t("figi.bands", n=rows) if rows > 1 else ""),
+                     autorange="reversed")
     return fig

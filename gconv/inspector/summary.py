@@ -63,6 +63,12 @@ class Summary:
         ra, rb = self._row(a), self._row(b)
         return channel_reach(self.graph, nodes[ra].input[0], nodes[rb].output[0])
 
+    def reach_figure(self, a: str, b: str):
+        """reach(a, b) drawn: groups show as blocks, a shuffle as its permutation (a plotly Figure)."""
+        from .plots import reach_figure
+
+        return reach_figure(self.reach(a, b), a, b)
+
     def as_dict(self) -> dict:
         """The JSON the CLI prints: the report, the flow (or its error) and the findings."""
         out = self.report.as_dict()
@@ -174,7 +180,8 @@ def summary(model, input_size=None, input_data=None, device=None, dtype=None, na
     """What the inspector says of a torch model, in one call: its conv and linear layers as they run on a dummy
     input (input_size, batch included, as torchinfo takes it; or input_data, a tensor or a tuple of them), the
     channel flow traced through its ONNX export, and the findings. The dummy input follows the model's device and
-    dtype unless device= or dtype= say otherwise."""
+    dtype unless device= or dtype= say otherwise; device="meta" counts a model of any size without allocating it
+    (the flow then says why it is missing)."""
     import torch
 
     from .hooks import inspect_inputs, onnx_export
@@ -189,6 +196,8 @@ def summary(model, input_size=None, input_data=None, device=None, dtype=None, na
         input_data = torch.zeros(*input_size, device=device, dtype=dtype)
     inputs = input_data if isinstance(input_data, tuple) else (input_data,)
     report = inspect_inputs(model, inputs, name)
+    if str(inputs[0].device) == "meta":  # counted without allocating anything; a graph needs real tensors
+        return Summary(report, None, GConvError(say("err.flow_meta")))
     names = [layer.name for layer in report.layers]
     try:
         graph = read_graph(onnx_export(model, inputs))
