@@ -130,6 +130,11 @@ def inspect_report(args) -> dict:
 
     if args.model in zoo.NAMES:
         result = of_zoo(args.model)
+    elif ":" in args.model and not Path(args.model).is_file():  # torchvision:NAME, timm:NAME, file.py:factory
+        from .inspector.named import build_named
+        from .inspector.summary import summary
+
+        result = summary(build_named(args.model), input_size=parse_input(args.input), name=args.model)
     elif args.model.endswith(".onnx") or Path(args.model).is_file():
         if not Path(args.model).is_file():
             raise GConvError(f"no file {args.model!r}; valid: a path to an .onnx file, or {', '.join(zoo.NAMES)}")
@@ -148,6 +153,14 @@ def inspect_report(args) -> dict:
         out["reach"] = {"from": a, "to": b, "sees": reach.sum(axis=1).tolist(), "channels": int(reach.shape[1]),
                         "matrix": reach.astype(int).tolist()}
     return out
+
+
+def parse_input(text: str) -> tuple[int, ...]:
+    """--input 1,3,224,224: batch, channels, height, width."""
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 4 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise GConvError(f"--input {text!r}; valid: four positive whole numbers, such as 1,3,224,224")
+    return tuple(int(p) for p in parts)
 
 
 def print_inspect(report: dict) -> None:
@@ -213,7 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=replicate_report, show=print_replication)
 
     p = sub.add_parser("inspect", help="layer table of a zoo model or an .onnx file")
-    p.add_argument("model", help="a zoo name (alexnet, mobilenet_v1, ...) or a path to an .onnx file")
+    p.add_argument("model", help="a zoo name (alexnet, mobilenet_v1, ...), a path to an .onnx file, "
+                   "torchvision:NAME or timm:NAME (when that package is installed), or path/to/file.py:factory "
+                   "(this RUNS your file's code: the factory is called with no arguments and returns the model)")
+    p.add_argument("--input", default="1,3,224,224",
+                   help="the input of a torchvision:, timm: or file.py: model: batch,channels,height,width")
     p.add_argument("--json", action="store_true")
     p.add_argument("--reach", nargs=2, metavar=("A", "B"),
                    help="which input channels of layer A each output channel of layer B can depend on")

@@ -116,7 +116,7 @@ def table(report, selected: int):
 
 
 def render() -> None:
-    from gconv.inspector.diagnose import diagnose
+    from gconv.inspector.summary import Summary
     from gconv.inspector.plots import by_kind_figure, layers_figure
 
     st.title(t("page.inspect"))
@@ -156,7 +156,7 @@ def render() -> None:
 
     flow = channel_flow(report, get_flow, selected)
     st.subheader(t("inspect.diagnostics"))
-    findings = diagnose(report, flow)
+    findings = Summary(report, flow).findings  # the pipeline the CLI and gconv.summary use
     icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:",
              "healthy": ":material/check_circle:"}
     for f in findings:

@@ -101,3 +101,22 @@ def test_a_convspec_in_a_notebook_cell_shows_its_connectivity_and_cost():
     spec = gconv.ConvSpec(C=8, N=8, G=2, K=3, H=8, W=8)
     page = spec._repr_html_()
     assert page.count("<rect") == 1 + 8 * 4 and f"{gconv.params(spec):,} params" in page and "2·MACs" in page
+
+
+def test_the_cli_names_a_model_in_the_users_own_file(tmp_path):
+    # path/to/file.py:factory runs the user's code; --input sets the input. Oracle: the same module via summary.
+    (tmp_path / "mynet.py").write_text("import torch.nn as nn\n\ndef build():\n    return nn.Sequential("
+                                       "nn.Conv2d(3, 16, 3), nn.Conv2d(16, 16, 1, groups=4), "
+                                       "nn.Conv2d(16, 16, 1, groups=4))\n")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "gconv", "inspect", *a], cwd=ROOT, capture_output=True,
+                                    text=True, timeout=300)  # noqa: E731
+    out = run(f"{tmp_path / 'mynet.py'}:build", "--input", "1,3,16,16", "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["total_macs"] == 3 * 16 * 9 * 14 * 14 + 2 * 16 * 4 * 14 * 14  # by hand: dense 3×3, two G=4 1×1
+    assert got["diagnostics"][0]["topic"] == "no-shuffle"
+    for args, words in [((f"{tmp_path / 'mynet.py'}:nope",), "no factory 'nope'; valid: a function or class of it"),
+                        ((f"{tmp_path / 'mynet.py'}:build", "--input", "1,5"), "four positive whole numbers"),
+                        (("torchvision:no_such_net",), "torchvision"), (("timm:no_such_net",), "timm")]:
+        out = run(*args)
+        assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, out.stderr
