@@ -14,7 +14,7 @@ CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "machi
 LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
         "timing": {"harness", "cases", "noise", "roofline", "runs", "worker", "replicate", "plots"},
         "inspector": {"report", "hooks", "onnx_reader", "graph", "flow", "channels", "diagnose", "plots", "checks", "bounded",
-                      "summary"}}
+                      "summary", "named"}}
 ERROR_FAMILY = {"GConvError", "SpecError", "ONNXError", "BudgetError"}
 LAYER_FIELDS = {"C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "in_per_group", "out_per_group",
                 "kernel_size", "kernel_area", "weight_shape", "in_hw", "out_hw", "stride_hw", "padding_hw",
