@@ -12,8 +12,8 @@ from pages.shared.memo import shared_memo
 
 
 def load_report():
-    """The report to show and a callable giving its channel flow: a zoo model (URL-bound) or an uploaded ONNX
-    file; (None, None) with a message if unusable."""
+    """The report to show, a callable giving its channel flow and one giving the reach between two of its rows: a
+    zoo model (URL-bound) or an uploaded ONNX file; (None, None, None) with a message if unusable."""
     from gconv import GConvError
     from gconv.inspector import zoo
     from gconv.inspector.bounded import WEB, reader
@@ -27,32 +27,43 @@ def load_report():
                                options=list(zoo.NAMES), format_func=zoo.TITLES.get)
         report = shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
         names = [layer.name for layer in report.layers]  # the report's own names: no second forward pass
-        return report, lambda: shared_memo("inspect-zoo-flow").get_or_compute(name, lambda: zoo_flow(name, names))
+
+        def zoo_reach(a: int, b: int):
+            from gconv.inspector.summary import of_zoo
+
+            summary = shared_memo("inspect-zoo-summary").get_or_compute(name, lambda: of_zoo(name))
+            return summary.reach(names[a], names[b])
+        return report, lambda: shared_memo("inspect-zoo-flow").get_or_compute(
+            name, lambda: zoo_flow(name, names)), zoo_reach
     upload = st.file_uploader(t("inspect.upload"), type=["onnx"], key="onnx_upload")
     reader(WEB).warm()  # the reader process starts while the student picks a file
     if upload is None:
         st.info(t("inspect.export"))
-        return None, None
+        return None, None, None
     if upload.size > WEB.max_bytes:
         st.error(markdown(t("inspect.too_big", name=outside(upload.name), size=f"{upload.size / 2**20:,.1f}",
                    limit=WEB.max_bytes // 2**20)))
-        return None, None
+        return None, None, None
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
         report, flow = shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_upload(data, upload.name))
     except GConvError as e:
         st.error(markdown(t("inspect.failed", name=outside(upload.name), error=e)), icon=":material/block:")
-        return None, None
+        return None, None, None
 
     def get_flow():
         if isinstance(flow, GConvError):
             raise flow
         return flow
-    return report, get_flow
+
+    def upload_reach(a: int, b: int):
+        return shared_memo("inspect-onnx-reach").get_or_compute(
+            (digest, a, b), lambda: read_upload(data, upload.name, reach=(a, b)))
+    return report, get_flow, upload_reach
 
 
-def read_upload(data: bytes, name: str):
+def read_upload(data: bytes, name: str, reach: tuple[int, int] | None = None):
     """(report, flow or its GConvError) of an uploaded file, read by the bounded reader process (never here: onnx's
     own shape inference can allocate without limit); a student behind another upload is told they wait."""
     from gconv.inspector.bounded import WEB, reader
@@ -62,7 +73,7 @@ def read_upload(data: bytes, name: str):
         path = Path(folder) / "upload.onnx"
         path.write_bytes(data)
         try:
-            return reader(WEB).read(str(path), name, on_wait=lambda ahead: note.info(
+            return reader(WEB).read(str(path), name, reach=reach, on_wait=lambda ahead: note.info(
                 t("inspect.reader_wait", ahead=ahead + 1), icon=":material/hourglass_top:"))
         finally:
             note.empty()
@@ -94,6 +105,32 @@ def channel_flow(report, get_flow, selected: int):
     return flow
 
 
+def reach_section(report, get_reach, selected: int) -> None:
+    """Which input channels of one layer each output channel of another can depend on, as a heatmap."""
+    from gconv import GConvError
+    from gconv.inspector.plots import reach_figure
+
+    st.subheader(t("inspect.reach"))
+    st.markdown(t("inspect.reach_intro"))
+    n = len(report.layers)
+    label = lambda i: f"#{i} {outside(report.layers[i].name)}"  # noqa: E731
+    left, right = st.columns(2)
+    a = ui.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, ui.int_in(0, 100_000),
+                        fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
+    b = ui.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, ui.int_in(0, 100_000),
+                        fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
+    if a > b:
+        st.info(t("inspect.reach_order"))
+        return
+    try:
+        matrix = get_reach(a, b)
+    except GConvError as e:
+        st.warning(markdown(t("inspect.flow_failed", error=e)), icon=":material/warning:")
+        return
+    st.plotly_chart(reach_figure(matrix, report.layers[a].name, report.layers[b].name), key="reach_chart",
+                    config={"displayModeBar": False})
+
+
 def table(report, selected: int):
     h = {k: t(f"inspect.col.{k}") for k in ("layer", "kind", "kernel", "stride", "padding", "in", "out")}
     params, macs = t("ledger.params"), "MACs"
@@ -121,7 +158,7 @@ def render() -> None:
 
     st.title(t("page.inspect"))
     st.markdown(t("inspect.intro"))
-    report, get_flow = load_report()
+    report, get_flow, get_reach = load_report()
     if report is None:
         return
     m = st.columns(4)
@@ -155,6 +192,7 @@ def render() -> None:
     st.plotly_chart(layers_figure(report, selected), key="layers_chart", config={"displayModeBar": False})
 
     flow = channel_flow(report, get_flow, selected)
+    reach_section(report, get_reach, selected)
     st.subheader(t("inspect.diagnostics"))
     findings = Summary(report, flow).findings  # the pipeline the CLI and gconv.summary use
     icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:",

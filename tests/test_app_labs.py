@@ -318,3 +318,19 @@ def test_an_upload_is_read_in_the_reader_process_never_in_the_server(monkeypatch
                                           "application/octet-stream")).run()
     assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert metric(at, "MACs per sample") == f"{inspect_model(net, (64, 64)).total_macs:,}"
+
+
+def test_inspector_draws_reach_between_two_layers():
+    # Oracles: AlexNet (Krizhevsky et al. 2012): each half of conv5 reads one half of conv4's inputs; and torch
+    # autograd on an uploaded shuffle without its transpose (traced in the reader process).
+    from zoo_style import GroupedStack, autograd_reach, export
+
+    at = run_app("pages/inspect.py", model="alexnet", layer=4, reach_from=3, reach_to=4)
+    z = np.asarray(array(chart(at, "reach_chart")["data"][0]["z"]), dtype=float)  # 256 × 384 in bands of 2 × 3
+    assert z.shape == (128, 128) and (z[:64, :64] == 1).all() and (z[:64, 64:] == 0).all() and (z[64:, 64:] == 1).all()
+    net = GroupedStack(transpose=False)
+    at = run_app("pages/inspect.py", source="onnx", reach_from=0, reach_to=2)
+    at.get("file_uploader")[0].set_value(("stack.onnx", export(net, (1, 24, 8, 8)), "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    z = np.asarray(array(chart(at, "reach_chart")["data"][0]["z"]), dtype=float)
+    assert (z.astype(bool) == autograd_reach(net, (1, 24, 8, 8))).all()

@@ -65,10 +65,11 @@ class WorkerError(RuntimeError):
     """The reader failed with an error that is not a GConvError: a bug, with the reader's traceback."""
 
 
-def inspect_file(path: str, name: str, max_bytes: int):
+def inspect_file(path: str, name: str, max_bytes: int, reach: tuple[int, int] | None = None):
     """(report, flow or the GConvError saying why the flow is missing) for the ONNX file at path; what the
-    reader process runs, and what runs in-process for a trusted file (a zoo export)."""
-    from .flow import trace
+    reader process runs, and what runs in-process for a trusted file (a zoo export). With reach=(row a, row b):
+    the bool matrix of which input channels of layer a each output channel of layer b can depend on, instead."""
+    from .flow import channel_reach, trace
     from .onnx_reader import read_graph, read_onnx, report_nodes
 
     size = os.path.getsize(path)
@@ -78,6 +79,12 @@ def inspect_file(path: str, name: str, max_bytes: int):
         data = f.read()
     graph = read_graph(data, max_bytes)
     del data  # the graph keeps dims, never the weights' bytes
+    if reach is not None:
+        nodes = report_nodes(graph)
+        a, b = reach
+        if not (0 <= a < len(nodes) and 0 <= b < len(nodes)):
+            raise ONNXError(say("err.reach_rows", a=a, b=b, count=len(nodes) - 1))
+        return channel_reach(graph, nodes[a].input[0], nodes[b].output[0])
     report = read_onnx(b"", name, graph)
     try:
         return report, trace(graph, report_nodes(graph))
@@ -102,13 +109,13 @@ def _main(limits: Limits) -> None:
     sys.stdout = sys.stderr
     while True:
         try:
-            path, name = recv.recv()
+            path, name, reach = recv.recv()
         except EOFError:
             return
         usage = resource.getrusage(resource.RUSAGE_SELF)
         _limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime) + limits.cpu)
         try:
-            conn.send(("done", inspect_file(path, name, limits.max_bytes)))
+            conn.send(("done", inspect_file(path, name, limits.max_bytes, reach)))
         except MemoryError:
             conn.send(("memory",))
         except errors.GConvError as e:
@@ -168,9 +175,10 @@ class Reader:
             finally:
                 self._lock.release()
 
-    def read(self, path: str, name: str, on_wait: Callable[[int], None] | None = None):
-        """The file's (report, flow or GConvError) read in the reader process; on_wait(ahead) is called first when
-        another file is being read."""
+    def read(self, path: str, name: str, on_wait: Callable[[int], None] | None = None,
+             reach: tuple[int, int] | None = None):
+        """The file's (report, flow or GConvError) read in the reader process (with reach=(row a, row b): the reach
+        matrix between those layers); on_wait(ahead) is called first when another file is being read."""
         with self._count:
             if self._waiting >= self.limits.queue:
                 raise ONNXError(say("err.reader_busy", waiting=self._waiting))
@@ -182,19 +190,19 @@ class Reader:
                     on_wait(ahead)
                 self._lock.acquire()
             try:
-                return self._read(path, name)
+                return self._read(path, name, reach)
             finally:
                 self._lock.release()
         finally:
             with self._count:
                 self._waiting -= 1
 
-    def _read(self, path: str, name: str):
+    def _read(self, path: str, name: str, reach=None):
         fields = self.limits.describe()
         if self._process is None or self._process.poll() is not None:
             self._start()
         try:
-            self._send.send((path, name))
+            self._send.send((path, name, reach))
             ready = self._recv.poll(self.limits.wall)
             message = self._recv.recv() if ready else None
         except (EOFError, OSError):

@@ -102,7 +102,7 @@ def reach_figure(reach: np.ndarray, a: str, b: str) -> go.Figure:
                                hovertemplate=t("figi.reach_hover") + "<extra></extra>"))
     base_layout(fig, t("figi.reach_title", a=outside(a), b=outside(b), sees=int(reach.sum(axis=1).min()),
                        C=reach.shape[1]), height=420)
-    fig.update_xaxes(title=t("figi.reach_x", a=outside(a)) + (t("figi.bands", n=cols) if cols > 1 else ""))
-    fig.update_yaxes(title=t("figi.reach_y", b=outside(b)) + (t("figi.bands", n=rows) if rows > 1 else ""),
+    fig.update_xaxes(title=plotly(t("figi.reach_x", a=outside(a)) + (t("figi.bands", n=cols) if cols > 1 else "")))
+    fig.update_yaxes(title=plotly(t("figi.reach_y", b=outside(b)) + (t("figi.bands", n=rows) if rows > 1 else "")),
                      autorange="reversed")
     return fig
