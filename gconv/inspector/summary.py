@@ -43,8 +43,8 @@ class Summary:
     def _row(self, name: str) -> int:
         names = [layer.name for layer in self.report.layers]
         if name not in names:
-            raise GConvError(say("err.no_layer", name=outside(name, quote=True), valid=outside(", ".join(names[:8])
-                                                                                        + (" …" if len(names) > 8 else ""), 400)))
+            some = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+            raise GConvError(say("err.no_layer", name=outside(name, quote=True), valid=outside(some, 400)))
         return names.index(name)
 
     def layer(self, name: str) -> ConvSpec:
