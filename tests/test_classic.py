@@ -53,7 +53,37 @@ def light(data: bytes) -> bytes:
     return model.SerializeToString()
 
 
-@pytest.mark.parametrize("form", [old_style, light, lambda d: light(old_style(d))], ids=["ir3", "light", "both"])
+def built(data: bytes) -> bytes:
+    """Each float weight built from a stored shape through the ops the zoo's converters chain: ConstantOfShape of
+    its dims with the kernel's two axes swapped, Transpose back, Cast, Identity; or of its element count, Reshape."""
+    model = onnx.load_model_from_string(data)
+    nodes, keep = [], []
+    for i, t in enumerate(model.graph.initializer):
+        if t.data_type != TensorProto.FLOAT or len(t.dims) == 0:
+            keep.append(t)
+            continue
+        dims, n = list(t.dims), t.name
+        if len(dims) == 4 and i % 2 == 0:
+            keep.append(numpy_helper.from_array(np.array(dims[:2] + dims[:1:-1], np.int64), n + "__S"))
+            nodes += [helper.make_node("ConstantOfShape", [n + "__S"], [n + "__a"]),
+                      helper.make_node("Transpose", [n + "__a"], [n + "__b"], perm=[0, 1, 3, 2]),
+                      helper.make_node("Cast", [n + "__b"], [n + "__c"], to=TensorProto.FLOAT),
+                      helper.make_node("Identity", [n + "__c"], [n])]
+        else:
+            keep += [numpy_helper.from_array(np.array([int(np.prod(dims))], np.int64), n + "__S"),
+                     numpy_helper.from_array(np.array(dims, np.int64), n + "__D")]
+            nodes += [helper.make_node("ConstantOfShape", [n + "__S"], [n + "__a"]),
+                      helper.make_node("Reshape", [n + "__a", n + "__D"], [n])]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(keep)
+    old = list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes + old)
+    return model.SerializeToString()
+
+
+@pytest.mark.parametrize("form", [old_style, light, lambda d: light(old_style(d)), built],
+                         ids=["ir3", "light", "both", "transpose-cast-identity-reshape"])
 def test_old_files_open_with_the_counts_of_the_modern_one(form):
     net = nn.Sequential(Bottleneck(), Bottleneck())
     data = export(net, (1, 64, 8, 8))
