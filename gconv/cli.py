@@ -144,12 +144,14 @@ def inspect_report(args) -> dict:
     out = result.as_dict()
     if args.reach:
         a, b = args.reach
-        if result.graph is None:  # a file was read in the reader process: trace the pair in this process
-            from .inspector.summary import of_graph
-            from .inspector.onnx_reader import read_graph
+        if result.graph is None:  # a file: the pair is traced in the bounded reader process too
+            from .inspector.bounded import local_limits, reader
 
-            result = of_graph(read_graph(Path(args.model).read_bytes(), max_bytes=2**62), Path(args.model).name)
-        reach = result.reach(a, b)
+            path = Path(args.model)
+            reach = reader(local_limits(path.stat().st_size)).read(str(path), path.name,
+                                                                   reach=(result.row(a), result.row(b)))
+        else:
+            reach = result.reach(a, b)
         out["reach"] = {"from": a, "to": b, "sees": reach.sum(axis=1).tolist(), "channels": int(reach.shape[1]),
                         "matrix": reach.astype(int).tolist()}
     return out

@@ -120,3 +120,18 @@ def test_the_cli_names_a_model_in_the_users_own_file(tmp_path):
                         (("torchvision:no_such_net",), "torchvision"), (("timm:no_such_net",), "timm")]:
         out = run(*args)
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_the_cli_traces_reach_in_a_file_in_the_reader_process(tmp_path):
+    # Oracle: torch autograd on the exported module (a shuffle without its transpose: one group of 8 of 24)
+    net = GroupedStack(transpose=False)
+    path = tmp_path / "stack.onnx"
+    path.write_bytes(export(net, (1, 24, 8, 8)))
+    out = subprocess.run([sys.executable, "-m", "gconv", "inspect", str(path), "--reach", "/convs.0/Conv",
+                          "/convs.2/Conv", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    matrix = np.array(json.loads(out.stdout)["reach"]["matrix"], bool)
+    assert (matrix == autograd_reach(net, (1, 24, 8, 8))).all()
+    bad = subprocess.run([sys.executable, "-m", "gconv", "inspect", str(path), "--reach", "/convs.0/Conv", "nope"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "no layer 'nope'" in bad.stderr

@@ -40,7 +40,8 @@ class Summary:
         if not self.findings:
             self.findings = diagnose(self.report, self.flow)
 
-    def _row(self, name: str) -> int:
+    def row(self, name: str) -> int:
+        """The row of the layer named name; GConvError naming some valid ones."""
         names = [layer.name for layer in self.report.layers]
         if name not in names:
             some = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
@@ -49,7 +50,7 @@ class Summary:
 
     def layer(self, name: str) -> ConvSpec:
         """The ConvSpec of the layer named name (a linear layer is its 1×1 conv)."""
-        return self.report.layers[self._row(name)].spec
+        return self.report.layers[self.row(name)].spec
 
     def reach(self, a: str, b: str) -> np.ndarray:
         """Bool (output channels of layer b × input channels of layer a): True where an output channel of b can
@@ -60,7 +61,7 @@ class Summary:
         if self.graph is None:
             raise GConvError(say("err.no_graph_reach"))
         nodes = report_nodes(self.graph)
-        ra, rb = self._row(a), self._row(b)
+        ra, rb = self.row(a), self.row(b)
         return channel_reach(self.graph, nodes[ra].input[0], nodes[rb].output[0])
 
     def reach_figure(self, a: str, b: str):
