@@ -76,6 +76,8 @@ def step(node, graph: Graph, tensors: dict, width: int, assumed: set) -> list:
         w = graph.weights.get(node.input[1]) if len(node.input) > 1 else None
         if x is None or w is None:
             return [all_of(live, out_shape, width)]
+        if not isinstance(G, int) or G < 1 or len(w) < 2:
+            raise Untraceable  # a conv the report does not list (1-D, 3-D) with a group it cannot run with
         N = w[0] if op == "Conv" else w[1] * G
         d = x.d.reshape(-1, width)
         C = d.shape[0]
