@@ -135,3 +135,24 @@ def test_the_cli_traces_reach_in_a_file_in_the_reader_process(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gconv", "inspect", str(path), "--reach", "/convs.0/Conv", "nope"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "no layer 'nope'" in bad.stderr
+
+
+@pytest.mark.parametrize("make, size", [
+    (lambda: ShuffleV1Stack(C=32, units=2), (1, 3, 16, 16)),
+    (lambda: nn.Sequential(nn.Conv2d(3, 24, 3, stride=2, padding=1), nn.Conv2d(24, 24, 3, padding=2, dilation=2,
+                                                                              groups=24),
+                           nn.Conv2d(24, 48, 1, groups=3), nn.Conv2d(48, 96, (1, 5), padding=(0, 2), groups=6)),
+     (1, 3, 20, 28)),
+])
+def test_conv_counts_agree_with_torchinfo(make, size):
+    # Oracle: torchinfo's mult-adds per conv, which also count one add per output element for a bias
+    import torchinfo
+
+    net = make().eval()
+    ours = gconv.summary(net, input_size=size)
+    theirs = torchinfo.summary(net, input_size=size, verbose=0)
+    convs = [info for info in theirs.summary_list if isinstance(info.module, nn.Conv2d)]
+    bias_adds = [layer.N * layer.out_hw[0] * layer.out_hw[1] if info.module.bias is not None else 0
+                 for layer, info in zip(ours.report.layers, convs)]
+    assert [layer.macs + b for layer, b in zip(ours.report.layers, bias_adds)] == [info.macs for info in convs]
+    assert any(bias_adds)  # the convention differs where there is a bias, and only there
