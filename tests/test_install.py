@@ -20,8 +20,9 @@ def test_a_wheel_installs_into_a_fresh_venv_and_works_from_anywhere(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
                     str(ROOT)], check=True, timeout=600, cwd=tmp_path)
     (wheel,) = wheels.glob("gconv-*.whl")
-    # the system's packages (numpy, torch: nothing downloads here), but not this checkout
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
+    # the system's packages (numpy, torch, pip, a recent setuptools: nothing downloads here), not this checkout
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True,
+                   timeout=300)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], check=True, timeout=600)
     code = ("import gconv, gconv.i18n as i, torch.nn as nn\n"
@@ -37,3 +38,19 @@ def test_a_wheel_installs_into_a_fresh_venv_and_works_from_anywhere(tmp_path):
     where, zh, stored, finding = out.stdout.splitlines()
     assert where.startswith(str(venv)) and zh == "中文" and stored == "True"
     assert finding == "no-shuffle 512"  # two 8→8 1×1 convs of G=4 on 4×4: 2 · 8 · 2 · 16 MACs
+
+
+def test_an_editable_install_works_from_anywhere(tmp_path):
+    venv, work = tmp_path / "venv", tmp_path / "work"
+    work.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True,
+                   timeout=300)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(ROOT)],
+                   check=True, timeout=600, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([str(python), "-c", "import gconv, gconv.i18n as i; i.use('zh'); print(gconv.__file__); "
+                          "print(i.t('lang.name'))"], cwd=work, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    where, zh = out.stdout.splitlines()
+    assert where.startswith(str(ROOT)) and zh == "中文"  # the checkout itself, edits seen at once
