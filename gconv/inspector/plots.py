@@ -98,7 +98,8 @@ def reach_figure(reach: np.ndarray, a: str, b: str) -> go.Figure:
     blocks, a shuffle as its permutation); many channels are averaged into bands, as the Connectivity page does."""
     z, rows = _bands(reach, 0)
     z, cols = _bands(z, 1)
-    fig = go.Figure(go.Heatmap(z=z, zmin=0, zmax=1, colorscale=[[0, "#f4f4f4"], [1, PALETTE[0]]], showscale=False,
+    fig = go.Figure(go.Heatmap(z=z, x=np.arange(z.shape[1]) * cols, y=np.arange(z.shape[0]) * rows,  # channels
+                               zmin=0, zmax=1, colorscale=[[0, "#f4f4f4"], [1, PALETTE[0]]], showscale=False,
                                hovertemplate=t("figi.reach_hover") + "<extra></extra>"))
     base_layout(fig, t("figi.reach_title", a=outside(a), b=outside(b), sees=int(reach.sum(axis=1).min()),
                        C=reach.shape[1]), height=420)
