@@ -37,7 +37,8 @@ def small():
     r.stop()
 
 
-@pytest.mark.parametrize("make", [range_file, shape_range_file], ids=["range", "shape-reduceprod-mul"])
+@pytest.mark.parametrize("make", [range_file, pytest.param(shape_range_file, marks=pytest.mark.slow)],
+                         ids=["range", "shape-reduceprod-mul"])
 def test_a_huge_range_is_refused_by_the_memory_limit_and_the_next_file_opens(small, write, make):
     # Issue [harden]: 665 bytes whose shape inference allocates 10¹¹ elements; here it ends at the reader's limit
     with pytest.raises(ONNXError, match="more than 1,024 MiB of memory.*valid: a model exported at a fixed, smaller"):
@@ -56,6 +57,7 @@ def test_the_reader_stays_up_between_files(small, write):
     assert small.pid == pid  # reused, not restarted: a normal file pays no interpreter start
 
 
+@pytest.mark.slow  # seconds of CPU on purpose
 def test_the_cpu_limit_ends_a_file_that_computes_too_long(write):
     # 2,000 Sum nodes of 500 inputs each: about 4 CPU seconds here, little memory. The kernel stops the reader
     # at its one CPU second (SIGXCPU), and the caller says which limit it was.

@@ -75,6 +75,7 @@ def test_the_notebook_view_escapes_names():
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page and "<table>" in page
 
 
+@pytest.mark.slow  # a CLI process of its own
 def test_the_cli_traces_reach_between_two_layers():
     out = subprocess.run([sys.executable, "-m", "gconv", "inspect", "alexnet", "--reach", "conv4", "conv5", "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -103,6 +104,7 @@ def test_a_convspec_in_a_notebook_cell_shows_its_connectivity_and_cost():
     assert page.count("<rect") == 1 + 8 * 4 and f"{gconv.params(spec):,} params" in page and "2·MACs" in page
 
 
+@pytest.mark.slow  # a CLI process of its own
 def test_the_cli_names_a_model_in_the_users_own_file(tmp_path):
     # path/to/file.py:factory runs the user's code; --input sets the input. Oracle: the same module via summary.
     (tmp_path / "mynet.py").write_text("import torch.nn as nn\n\ndef build():\n    return nn.Sequential("
@@ -122,6 +124,7 @@ def test_the_cli_names_a_model_in_the_users_own_file(tmp_path):
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
+@pytest.mark.slow  # a CLI process of its own
 def test_the_cli_traces_reach_in_a_file_in_the_reader_process(tmp_path):
     # Oracle: torch autograd on the exported module (a shuffle without its transpose: one group of 8 of 24)
     net = GroupedStack(transpose=False)
