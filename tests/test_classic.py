@@ -34,6 +34,16 @@ def old_style(data: bytes) -> bytes:
     return model.SerializeToString()
 
 
+def _rebuilt(model, initializers: list, nodes: list) -> bytes:
+    """The model with these initializers, and these nodes before its own."""
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(initializers)
+    old = list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes + old)
+    return model.SerializeToString()
+
+
 def light(data: bytes) -> bytes:
     """The same model as the zoo's light copies write it: each float weight built as ConstantOfShape(its dims)."""
     model = onnx.load_model_from_string(data)
@@ -45,12 +55,7 @@ def light(data: bytes) -> bytes:
                                           value=numpy_helper.from_array(np.array([0.5], np.float32))))
         else:
             keep.append(t)
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(keep)
-    old = list(model.graph.node)
-    del model.graph.node[:]
-    model.graph.node.extend(nodes + old)
-    return model.SerializeToString()
+    return _rebuilt(model, keep, nodes)
 
 
 def built(data: bytes) -> bytes:
@@ -74,12 +79,7 @@ def built(data: bytes) -> bytes:
                      numpy_helper.from_array(np.array(dims, np.int64), n + "__D")]
             nodes += [helper.make_node("ConstantOfShape", [n + "__S"], [n + "__a"]),
                       helper.make_node("Reshape", [n + "__a", n + "__D"], [n])]
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(keep)
-    old = list(model.graph.node)
-    del model.graph.node[:]
-    model.graph.node.extend(nodes + old)
-    return model.SerializeToString()
+    return _rebuilt(model, keep, nodes)
 
 
 @pytest.mark.parametrize("form", [old_style, light, lambda d: light(old_style(d)), built],
