@@ -155,7 +155,7 @@ def check(q: Question, reply) -> Verdict:
     if q.answer is not None:
         try:
             value = int(reply)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # exactly what int() raises for a reply that is not a whole number
             raise GConvError(say("err.reply_number", reply=outside(reply, 16, quote=True), example=q.answer))
         if value == q.answer:
             return Verdict(True, None, {})

@@ -281,7 +281,9 @@ def concrete(model) -> Graph:
                 try:
                     result = evaluate(node, [values.get(i) if i else None for i in node.input], shapes, opset)
                 except (ValueError, TypeError, IndexError, KeyError, OverflowError, ZeroDivisionError):
-                    result = None  # not shape arithmetic this evaluator understands: onnx's inference decides
+                    # not shape arithmetic this evaluator understands (a file's inconsistent values): the value
+                    # stays unknown and onnx's inference decides; never a guess that groups mix
+                    result = None
             if result is not None and len(result) == len(node.output) and all(
                     np.asarray(r).size <= MAX_VALUE for r in result):
                 for name, value in zip(node.output, result):
