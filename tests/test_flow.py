@@ -137,16 +137,16 @@ def test_a_bug_in_a_rule_surfaces_and_only_the_named_signal_means_assumed(monkey
     # A rule that breaks is a bug: it raises, instead of quietly turning the op into "mixes everything"
     import gconv.inspector.channels as channels
 
-    graph = read_graph(export(InvertedResidual(24, 24, 1), (1, 24, 8, 8)))  # chunk: Split or Slice, by _index
+    graph = read_graph(export(InvertedResidual(24, 24, 1), (1, 24, 8, 8)))  # chunk: Split or Slice, by picked
     nodes = [n for n in graph.nodes if n.op_type in ("Conv", "Gemm", "MatMul")]
-    monkeypatch.setattr(channels, "_index", lambda *a, **k: {}["a bug"])
+    monkeypatch.setattr(channels, "picked", lambda *a, **k: {}["a bug"])
     with pytest.raises(KeyError, match="a bug"):
         trace(graph, nodes)
 
     def untraceable(*a, **k):
         raise channels.Untraceable
 
-    monkeypatch.setattr(channels, "_index", untraceable)
+    monkeypatch.setattr(channels, "picked", untraceable)
     flow = trace(graph, nodes)
     split = next(n for n in graph.nodes if n.op_type in ("Split", "Slice"))
     assert f"{split.op_type} ({split.name})" in flow.assumed  # named, with its node

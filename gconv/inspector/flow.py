@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import ONNXError
 from ..i18n import say
-from .channels import MAX_CELLS, Tensor, Untraceable, all_of, assumed_label, step
+from .channels import assumed_label, step
+from .tensor import MAX_CELLS, Tensor, Untraceable, all_of
 from .graph import Graph
 
 
