@@ -11,13 +11,14 @@ from pages.shared import router, ui
 from pages.shared.memo import shared_memo
 
 
-def load_report():
-    """The report to show, a callable giving its channel flow and one giving the reach between two of its rows: a
-    zoo model (URL-bound) or an uploaded ONNX file; (None, None, None) with a message if unusable."""
+def load_summary():
+    """The network as gconv.summary's Summary (the one pipeline the CLI and a notebook use: report, flow, findings)
+    and a callable giving the reach between two of its rows: a zoo model (URL-bound) or an uploaded ONNX file;
+    (None, None) with a message if unusable."""
     from gconv import GConvError
     from gconv.inspector import zoo
     from gconv.inspector.bounded import WEB, reader
-    from gconv.inspector.hooks import inspect_zoo, zoo_flow
+    from gconv.inspector.summary import of_zoo
 
     sources = ["zoo", "onnx"]
     source = ui.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", ui.one_of(sources),
@@ -25,74 +26,63 @@ def load_report():
     if source != "onnx":
         name = ui.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
                                options=list(zoo.NAMES), format_func=zoo.TITLES.get)
-        report = shared_memo("inspect-zoo").get_or_compute(name, lambda: inspect_zoo(name))
-        names = [layer.name for layer in report.layers]  # the report's own names: no second forward pass
-
-        def zoo_reach(a: int, b: int):
-            from gconv.inspector.summary import of_zoo
-
-            summary = shared_memo("inspect-zoo-summary").get_or_compute(name, lambda: of_zoo(name))
-            return summary.reach(names[a], names[b])
-        return report, lambda: shared_memo("inspect-zoo-flow").get_or_compute(
-            name, lambda: zoo_flow(name, names)), zoo_reach
+        summary = shared_memo("inspect-zoo").get_or_compute(name, lambda: of_zoo(name))
+        names = [layer.name for layer in summary.report.layers]
+        return summary, lambda a, b: summary.reach(names[a], names[b])
     upload = st.file_uploader(t("inspect.upload"), type=["onnx"], key="onnx_upload")
     reader(WEB).warm()  # the reader process starts while the student picks a file
     if upload is None:
         st.info(t("inspect.export"))
-        return None, None, None
+        return None, None
     if upload.size > WEB.max_bytes:
         st.error(markdown(t("inspect.too_big", name=outside(upload.name), size=f"{upload.size / 2**20:,.1f}",
                    limit=WEB.max_bytes // 2**20)))
-        return None, None, None
+        return None, None
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        report, flow = shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_upload(data, upload.name))
+        summary = shared_memo("inspect-onnx").get_or_compute(digest, lambda: read_upload(data, upload.name))
     except GConvError as e:
         st.error(markdown(t("inspect.failed", name=outside(upload.name), error=e)), icon=":material/block:")
-        return None, None, None
-
-    def get_flow():
-        if isinstance(flow, GConvError):
-            raise flow
-        return flow
+        return None, None
 
     def upload_reach(a: int, b: int):
         return shared_memo("inspect-onnx-reach").get_or_compute(
             (digest, a, b), lambda: read_upload(data, upload.name, reach=(a, b)))
-    return report, get_flow, upload_reach
+    return summary, upload_reach
 
 
 def read_upload(data: bytes, name: str, reach: tuple[int, int] | None = None):
-    """(report, flow or its GConvError) of an uploaded file, read by the bounded reader process (never here: onnx's
-    own shape inference can allocate without limit); a student behind another upload is told they wait."""
+    """The Summary of an uploaded file (or with reach=(a, b), that pair's reach matrix), read by the bounded reader
+    process (never here: onnx's own shape inference can allocate without limit); a student behind another upload
+    is told they wait."""
     from gconv.inspector.bounded import WEB, reader
+    from gconv.inspector.summary import of_reader
 
     note = st.empty()
     with tempfile.TemporaryDirectory(prefix="gconv-upload-") as folder:
         path = Path(folder) / "upload.onnx"
         path.write_bytes(data)
         try:
-            return reader(WEB).read(str(path), name, reach=reach, on_wait=lambda ahead: note.info(
+            result = reader(WEB).read(str(path), name, reach=reach, on_wait=lambda ahead: note.info(
                 t("inspect.reader_wait", ahead=ahead + 1), icon=":material/hourglass_top:"))
+            return result if reach is not None else of_reader(*result)
         finally:
             note.empty()
 
 
-def channel_flow(report, get_flow, selected: int):
-    """The channel-flow section: its figure, whose points open their layer in Connectivity; returns the flow."""
-    from gconv import GConvError
+def channel_flow(summary, selected: int) -> None:
+    """The channel-flow section: its figure, whose points open their layer in Connectivity."""
     from gconv.inspector.plots import flow_figure
 
     st.subheader(t("inspect.flow"))
-    try:
-        flow = get_flow()
-    except GConvError as e:
-        st.warning(markdown(t("inspect.flow_failed", error=e)), icon=":material/warning:")
-        return None
+    report, flow = summary.report, summary.flow
+    if flow is None:
+        st.warning(markdown(t("inspect.flow_failed", error=summary.flow_error)), icon=":material/warning:")
+        return
     if not flow.rows:
         st.markdown(t("inspect.flow_none"))
-        return flow
+        return
     st.markdown(t("inspect.flow_intro"))
     event = st.plotly_chart(flow_figure(flow, selected), key="flow_chart", on_select="rerun",
                             selection_mode="points", config={"displayModeBar": False})
@@ -102,7 +92,6 @@ def channel_flow(report, get_flow, selected: int):
         st.switch_page("pages/connectivity.py", query_params=ui.link_params(report.layers[rows[0]].spec))
     if flow.assumed:
         st.caption(markdown(t("inspect.flow_assumed", ops=outside(", ".join(flow.assumed), limit=400))))
-    return flow
 
 
 def reach_section(report, get_reach, selected: int) -> None:
@@ -153,14 +142,14 @@ def table(report, selected: int):
 
 
 def render() -> None:
-    from gconv.inspector.summary import Summary
     from gconv.inspector.plots import by_kind_figure, layers_figure
 
     st.title(t("page.inspect"))
     st.markdown(t("inspect.intro"))
-    report, get_flow, get_reach = load_report()
-    if report is None:
+    summary, get_reach = load_summary()
+    if summary is None:
         return
+    report = summary.report
     m = st.columns(4)
     m[0].metric(t("inspect.params"), f"{report.total_params:,}", help=t("inspect.params_help"))
     m[1].metric(t("ledger.macs"), f"{report.total_macs:,}", help=t("inspect.macs_help"))
@@ -191,10 +180,10 @@ def render() -> None:
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)
     st.plotly_chart(layers_figure(report, selected), key="layers_chart", config={"displayModeBar": False})
 
-    flow = channel_flow(report, get_flow, selected)
+    channel_flow(summary, selected)
     reach_section(report, get_reach, selected)
     st.subheader(t("inspect.diagnostics"))
-    findings = Summary(report, flow).findings  # the pipeline the CLI and gconv.summary use
+    findings = summary.findings
     icons = {"no-shuffle": ":material/lock:", "fixed-input": ":material/straighten:", "groups": ":material/balance:",
              "healthy": ":material/check_circle:"}
     for f in findings:

@@ -18,6 +18,7 @@ QUICK = [
     ("gdc_training.py", r"seed 0: both heads trained in +[\d.]+ s .* GDC [\d.]+%, GAP [\d.]+%"),
     ("inspect_speed.py", r"mobilefacenet +[\d.]+ s .* 220,965,376 MACs"),  # MobileFaceNets sec. 3.2: 221M MAdds
     ("inspect_speed.py", r"mobilefacenet +onnx in-process +[\d.]+ s +reader +[\d.]+ s +ratio +[\d.]+"),
+    ("inspect_memory.py", r"gconv reader +peak +[\d,]+ MiB +[\d.]+x the file(.*\n)*.*gconv.summary +peak beyond"),
     ("summary_speed.py", r"shufflenet-style x4 +torchinfo +[\d.]+ s +counts +[\d.]+ s \([\d.]+x\) +counts\+flow"),
     ("timing_vs_torch_timer.py", r"groups=2, bias=False\) +gconv +[\d.]+ ms +Timer +[\d.]+ ms +ratio +[\d.]+"),
     ("gpu_timing_check.py", r"=== groups, \w+ channels_last .*\n(.*\n)*grouped conv \(native, groups=G\) +16 "

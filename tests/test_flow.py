@@ -75,13 +75,14 @@ def test_the_default_exporters_graph_traces_the_same(tmp_path):
 def test_zoo_flows_match_the_reference_networks():
     # AlexNet (Krizhevsky et al. 2012): conv4 and conv5 are both split in two with nothing between them, so each
     # GPU's half never sees the other's; conv3 is dense, so conv4 sees all of conv2's input.
-    from gconv.inspector.hooks import zoo_flow
+    from gconv.inspector.summary import of_zoo
 
-    flow = zoo_flow("alexnet")
+    flow = of_zoo("alexnet").flow
     assert [(m.name, m.reference, m.mixes) for m in flow.rows] == [("conv2", "", True), ("conv4", "conv2", True),
                                                                    ("conv5", "conv4", False)]
     assert flow.rows[2].sees == 192 and [[m.name for m in run] for run in flow.apart()] == [["conv5"]]
-    assert not zoo_flow("resnext50_32x4d").apart() and len(zoo_flow("resnext50_32x4d").rows) == 16
+    resnext = of_zoo("resnext50_32x4d").flow
+    assert not resnext.apart() and len(resnext.rows) == 16
 
 
 @pytest.mark.parametrize("mode", ["pixel_shuffle", "pixel_unshuffle"])

@@ -13,7 +13,7 @@ CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "machi
         "equivalence", "ledger", "presets", "cli", "i18n", "lesson", "text"}
 LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
         "timing": {"harness", "cases", "noise", "roofline", "runs", "worker", "replicate", "plots"},
-        "inspector": {"report", "hooks", "onnx_reader", "graph", "flow", "channels", "tensor", "axes", "diagnose", "plots", "checks", "bounded",
+        "inspector": {"report", "hooks", "onnx_reader", "graph", "flow", "channels", "tensor", "axes", "slim", "diagnose", "plots", "checks", "bounded",
                       "summary", "named"}}
 ERROR_FAMILY = {"GConvError", "SpecError", "ONNXError", "BudgetError"}
 LAYER_FIELDS = {"C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "in_per_group", "out_per_group",

@@ -14,6 +14,7 @@ the GConvError that says why not, in the caller's language (a Said crosses the p
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import resource
 import signal
@@ -56,9 +57,10 @@ WEB = Limits()  # an upload to a shared server
 
 
 def local_limits(size: int) -> Limits:
-    """Limits for a file on the user's own machine (the CLI, a notebook): any size, with room for the file twice
-    (its bytes and the parsed graph) and onnx's inference, and more time for large graphs."""
-    return Limits(memory=max(WEB.memory, 3 * size + 1024 * MiB), cpu=600, wall=900.0, max_bytes=2**62, queue=64)
+    """Limits for a file on the user's own machine (the CLI, a notebook): any size (the file is mapped, which
+    takes address space but no memory beyond what is read: never a weight's bytes), and more time for large
+    graphs."""
+    return Limits(memory=WEB.memory + size, cpu=600, wall=900.0, max_bytes=2**62, queue=64)
 
 
 class WorkerError(RuntimeError):
@@ -75,10 +77,13 @@ def inspect_file(path: str, name: str, max_bytes: int, reach: tuple[int, int] | 
     size = os.path.getsize(path)
     if size > max_bytes:
         raise ONNXError(say("err.onnx_size", size=f"{size / MiB:,.1f}", limit=f"{max_bytes // MiB:,}"))
-    with open(path, "rb") as f:
-        data = f.read()
-    graph = read_graph(data, max_bytes)
-    del data  # the graph keeps dims, never the weights' bytes
+    with open(path, "rb") as f:  # mapped, not read: the pages of the weights' bytes are never touched (slim.py)
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            graph = read_graph(data, max_bytes)
+        finally:
+            if size:
+                data.close()
     if reach is not None:
         nodes = report_nodes(graph)
         a, b = reach

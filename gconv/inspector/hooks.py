@@ -7,6 +7,8 @@ activations not counted).
 from __future__ import annotations
 
 import threading
+from math import prod
+from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
@@ -30,12 +32,18 @@ def _padding(m: nn.Conv2d) -> tuple[int, int]:
 
 def _conv_row(name: str, m: nn.Conv2d, x: torch.Tensor, y: torch.Tensor) -> Layer:
     return conv_layer(name, m.in_channels, m.out_channels, m.groups, as_pair(tuple(m.kernel_size)),
-                      as_pair(tuple(m.stride)), _padding(m), as_pair(tuple(m.dilation)), tuple(x.shape[-2:]),
-                      tuple(y.shape[-2:]), m.bias is not None)
+                      as_pair(tuple(m.stride)), _padding(m), as_pair(tuple(m.dilation)), _ints(x.shape[-2:]),
+                      _ints(y.shape[-2:]), m.bias is not None)
+
+
+def _ints(sizes) -> tuple[int, ...]:
+    """Sizes as ints: under the exporter's tracer a size can be a 0-d tensor that records where it came from."""
+    return tuple(int(d) for d in sizes)
 
 
 def _linear_row(name: str, m: nn.Linear, x: torch.Tensor) -> Layer:
-    rows = x.numel() // x.shape[-1] // x.shape[0]  # positions per sample (1 for a flat input)
+    shape = _ints(x.shape)
+    rows = prod(shape) // shape[-1] // shape[0]  # positions per sample (1 for a flat input)
     return linear_layer(name, m.in_features, m.out_features, rows, m.bias is not None)
 
 
@@ -50,11 +58,10 @@ def inspect_model(model: nn.Module, input_size: tuple[int, int], name: str = "mo
     return inspect_inputs(model, (torch.zeros(1, channels, *input_size),), name)
 
 
-def inspect_inputs(model: nn.Module, inputs: tuple, name: str = "model") -> Report:
-    """Run model on inputs (a tuple of tensors; the first one's H×W is the report's input size) and record every
-    Conv2d and Linear as it runs; a forward that fails is a GConvError that says so."""
+@contextmanager
+def _recorded(model: nn.Module):
+    """Every Conv2d and Linear of model, recorded as a Layer while the block runs the model (in eval mode)."""
     rows: list[Layer] = []
-    hooks = []
     names = {m: n for n, m in model.named_modules()}
 
     def hook(m, inputs, output):
@@ -64,42 +71,56 @@ def inspect_inputs(model: nn.Module, inputs: tuple, name: str = "model") -> Repo
         elif isinstance(m, nn.Linear):
             rows.append(_linear_row(names[m], m, x))
 
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            hooks.append(m.register_forward_hook(hook))
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            model(*inputs)
-    except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own forward refused the input
-        raise GConvError(say("err.forward", why=outside(str(e).splitlines()[0] if str(e) else type(e).__name__, 300),
-                             shapes=", ".join(str(tuple(x.shape)) for x in inputs))) from None
+        yield rows
     finally:
         for h in hooks:
             h.remove()
         model.train(was_training)
+
+
+def _report(model: nn.Module, inputs: tuple, name: str, rows: list[Layer]) -> Report:
     size = tuple(inputs[0].shape[2:4]) if inputs and inputs[0].dim() >= 4 else (1, 1)
     return Report(name, size, rows, sum(p.numel() for p in model.parameters()), sum(r.macs for r in rows))
+
+
+def inspect_inputs(model: nn.Module, inputs: tuple, name: str = "model") -> Report:
+    """Run model on inputs (a tuple of tensors; the first one's H×W is the report's input size) and record every
+    Conv2d and Linear as it runs; a forward that fails is a GConvError that says so."""
+    with _recorded(model) as rows:
+        try:
+            with torch.no_grad():
+                model(*inputs)
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:  # the model's own forward refused the input
+            raise GConvError(say("err.forward", why=outside(str(e).splitlines()[0] if str(e) else type(e).__name__,
+                                                            300), shapes=", ".join(str(tuple(x.shape)) for x in inputs))) from None
+    return _report(model, inputs, name, rows)
+
+
+def inspect_and_export(model: nn.Module, inputs: tuple, name: str = "model") -> tuple[Report, bytes | GConvError]:
+    """inspect_inputs and onnx_export in one forward pass: the hooks record the layers while the exporter traces
+    the model (the forward is most of either's time). When the export fails, the layers come from a forward of
+    their own (which says so if the forward itself is what fails), with the export's GConvError."""
+    with _recorded(model) as rows:
+        try:
+            data = onnx_export(model, inputs)
+        except GConvError as e:
+            data = e
+    if isinstance(data, GConvError):
+        return inspect_inputs(model, inputs, name), data
+    return _report(model, inputs, name, rows), data
 
 
 _EXPORT_LOCK = threading.Lock()  # the exporter keeps its state in module globals: one export at a time
 
 
-def onnx_bytes(model: nn.Module, input_size: tuple[int, int], channels: int = 3) -> bytes:
-    """The model exported to ONNX in memory (TorchScript exporter, fixed input size), for the graph's channel flow."""
-    import io
-    import warnings
-
-    buf = io.BytesIO()
-    with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model.eval(), (torch.zeros(1, channels, *input_size),), buf, dynamo=False)
-    return buf.getvalue()
-
-
 def onnx_export(model: nn.Module, inputs: tuple) -> bytes:
-    """The model exported to ONNX in memory on these inputs; an export that fails is a GConvError saying so."""
+    """The model exported to ONNX in memory on these inputs, without its parameters (each one a graph input after
+    the model's own, with its dims: read_graph(data, inputs=len(inputs))), so no weight is copied whatever the
+    model's size; an export that fails is a GConvError saying so."""
     import io
     import warnings
 
@@ -107,30 +128,22 @@ def onnx_export(model: nn.Module, inputs: tuple) -> bytes:
     try:
         with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model.eval(), inputs, buf, dynamo=False)
+            torch.onnx.export(model, inputs, buf, dynamo=False, export_params=False, do_constant_folding=False)
     except (RuntimeError, TypeError, ValueError, torch.onnx.errors.OnnxExporterError) as e:
         raise GConvError(say("err.export", why=outside(str(e).splitlines()[0] if str(e) else type(e).__name__,
                                                        300))) from None
     return buf.getvalue()
 
 
-def model_flow(model: nn.Module, input_size: tuple[int, int], channels: int = 3, names: list[str] | None = None):
-    """The channel flow of a torch model, traced through its graph (exported in memory); rows are named and
-    numbered as inspect_model's layers (names: those layers' names, when the caller has the report already)."""
-    from .flow import renamed, trace
-    from .onnx_reader import read_graph, report_nodes
+def model_flow(model: nn.Module, input_size: tuple[int, int], channels: int = 3):
+    """The channel flow of a torch model, traced through its graph; rows are named and numbered as inspect_model's
+    layers (gconv.summary's flow: one pipeline)."""
+    from .summary import summary
 
-    graph = read_graph(onnx_bytes(model, input_size, channels))
-    if names is None:
-        names = [layer.name for layer in inspect_model(model, input_size, channels=channels).layers]
-    return renamed(trace(graph, report_nodes(graph)), names)
-
-
-def zoo_flow(name: str, names: list[str] | None = None):
-    """The channel flow of a zoo network (rows match inspect_zoo's layers, named by names when given)."""
-    from . import zoo
-
-    return model_flow(zoo.build(name), zoo.INPUT_SIZES[name], names=names)
+    result = summary(model, input_size=(1, channels, *input_size))
+    if result.flow_error is not None:
+        raise result.flow_error
+    return result.flow
 
 
 def inspect_zoo(name: str) -> Report:

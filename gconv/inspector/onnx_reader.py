@@ -14,6 +14,7 @@ from ..spec import in_size, out_size
 from .checks import conv_attributes, conv_fits
 from .graph import Graph, attributes, concrete, needs_values
 from .report import Layer, Report, conv_layer, linear_layer
+from .slim import slim, weights_from_inputs
 from ..i18n import say
 from ..text import outside
 
@@ -33,21 +34,24 @@ def _sniff(data: bytes, max_bytes: int = MAX_BYTES) -> None:
         raise ONNXError(say("err.onnx_gzip"))
     if data[:1] == b"\x80" and len(data) > 1 and data[1] in range(2, 6):
         raise ONNXError(say("err.onnx_pickle"))
-    if data.lstrip()[:1] in (b"{", b"<") or data[:5] == b"%PDF-":
+    if bytes(data[:4096]).lstrip()[:1] in (b"{", b"<") or data[:5] == b"%PDF-":
         raise ONNXError(say("err.onnx_text"))
 
 
-def _load(data: bytes, max_bytes: int = MAX_BYTES):
+def _load(data, max_bytes: int = MAX_BYTES, inputs: int | None = None):
     import onnx
     from google.protobuf.message import DecodeError
 
     _sniff(data, max_bytes)
+    data = slim(data)
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, UnicodeDecodeError) as e:
         raise ONNXError(say("err.onnx_protobuf", why=type(e).__name__)) from None
     if not model.graph.node or not model.opset_import:
         raise ONNXError(say("err.onnx_no_graph"))
+    if inputs is not None:  # exported without its parameters: they are the inputs after the model's own
+        weights_from_inputs(model, inputs)
     if len(model.graph.node) > MAX_NODES:
         raise ONNXError(say("err.onnx_nodes", nodes=f"{len(model.graph.node):,}", limit=f"{MAX_NODES:,}"))
     for node in model.graph.node:  # protobuf hands back bytes for a name that is not valid UTF-8
@@ -124,9 +128,11 @@ def _linear(node, weights, shapes, batch: int = 1) -> Layer | None:
     return linear_layer(node.name or node.output[0], int(in_f), int(out_f), int(rows), bias)
 
 
-def read_graph(data: bytes, max_bytes: int = MAX_BYTES) -> Graph:
-    """The file's graph, made concrete at its fixed input size (every check of read_onnx's bytes first)."""
-    return concrete(_load(data, max_bytes))
+def read_graph(data, max_bytes: int = MAX_BYTES, inputs: int | None = None) -> Graph:
+    """The file's graph, made concrete at its fixed input size (every check of read_onnx's bytes first). data:
+    bytes or a mapped file; a large weight's bytes are never read (slim.py). inputs: how many graph inputs are the
+    model's own, when the parameters follow them as inputs (an export without its parameters)."""
+    return concrete(_load(data, max_bytes, inputs))
 
 
 def read_onnx(data: bytes, name: str = "uploaded.onnx", graph: Graph | None = None) -> Report:

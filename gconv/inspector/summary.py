@@ -164,7 +164,12 @@ def of_file(path: str, limits=None) -> Summary:
     from .bounded import local_limits, reader
 
     limits = limits or local_limits(os.path.getsize(path))
-    report, flow = reader(limits).read(str(path), os.path.basename(path))
+    return of_reader(*reader(limits).read(str(path), os.path.basename(path)))
+
+
+def of_reader(report: Report, flow) -> Summary:
+    """The summary of what the bounded reader sends back: the report, and the flow or the GConvError saying why it
+    is missing (the CLI's files and the page's uploads alike)."""
     if isinstance(flow, GConvError):
         return Summary(report, None, flow)
     return Summary(report, flow)
@@ -185,7 +190,7 @@ def summary(model, input_size=None, input_data=None, device=None, dtype=None, na
     (the flow then says why it is missing)."""
     import torch
 
-    from .hooks import inspect_inputs, onnx_export
+    from .hooks import inspect_and_export, inspect_inputs
     from .onnx_reader import read_graph
 
     first = next(iter(model.parameters()), None)
@@ -196,12 +201,10 @@ def summary(model, input_size=None, input_data=None, device=None, dtype=None, na
             raise GConvError(say("err.input_size", got=outside(repr(input_size), 60)))
         input_data = torch.zeros(*input_size, device=device, dtype=dtype)
     inputs = input_data if isinstance(input_data, tuple) else (input_data,)
-    report = inspect_inputs(model, inputs, name)
     if str(inputs[0].device) == "meta":  # counted without allocating anything; a graph needs real tensors
-        return Summary(report, None, GConvError(say("err.flow_meta")))
-    names = [layer.name for layer in report.layers]
-    try:
-        graph = read_graph(onnx_export(model, inputs))
-    except GConvError as e:
-        return Summary(report, None, e)
-    return of_graph(graph, name, report, names)
+        return Summary(inspect_inputs(model, inputs, name), None, GConvError(say("err.flow_meta")))
+    report, data = inspect_and_export(model, inputs, name)
+    if isinstance(data, GConvError):
+        return Summary(report, None, data)
+    graph = read_graph(data, 2**62, inputs=len(inputs))
+    return of_graph(graph, name, report, [layer.name for layer in report.layers])

@@ -69,10 +69,8 @@ SIZES = {
     "gdc-trainings": 32,  # GDCConfig -> GDCResult (a few MB each)
     "gdc-datasets": 8,
     "gdc-size-demo": 32,
-    "inspect-zoo": 16,
-    "inspect-onnx": 8,  # sha256 of the upload -> (Report, Flow)
-    "inspect-zoo-flow": 16,  # zoo model name -> its channel flow (traced through its in-memory ONNX export)
-    "inspect-zoo-summary": 2,  # zoo model name -> gconv.summary with its graph (for reach; a graph is large)
+    "inspect-zoo": 16,  # zoo model name -> gconv.summary: layers, flow, findings, and its graph (dims only) for reach
+    "inspect-onnx": 8,  # sha256 of the upload -> its Summary, read in the bounded reader
     "inspect-onnx-reach": 32,  # (sha256 of the upload, row a, row b) -> reach matrix, traced in the reader
     "peaks": 16,  # (device, dtype, threads) -> measured peaks
     "dtypes": 8,  # device -> supported dtypes
