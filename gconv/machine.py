@@ -12,49 +12,111 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+
+def state_dir() -> Path:
+    """Where this machine's app processes share state: the device lock and the on-disk caches. $GCONV_STATE, or
+    ~/.cache/gconv (every process started by one user on one machine finds the same folder)."""
+    return Path(os.environ.get("GCONV_STATE") or Path.home() / ".cache" / "gconv")
 
 
 class DeviceLock:
-    """One heavy job at a time on this machine, for the whole process; it knows how many jobs are waiting."""
+    """One heavy job at a time on this machine, across every process that shares state_dir() (several app
+    processes behind one address), and within a process across its sessions; it knows how many jobs are waiting.
 
-    def __init__(self):
+    Two layers: a condition for this process's threads (which also counts them, for the waiting message), then a
+    file lock (fcntl.flock, through filelock) that the kernel releases if its holder dies, so a replica killed
+    mid-training never leaves the device locked."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
         self._cond = threading.Condition()
         self._held = False
         self._waiting = 0
+        self._path = path  # the lock file; None: state_dir() / "device.lock", decided at first use
+        self._file = None
         self.holder = ""  # what holds it now (a Said: "a timing run", "a GDC training"), for the waiting message
 
+    def _file_lock(self):
+        from filelock import FileLock
+
+        if self._file is None:
+            path = Path(self._path) if self._path else state_dir() / "device.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = FileLock(str(path), thread_local=False)  # this process's holder is one thread at a time
+        return self._file
+
+    def _holder_file(self) -> Path:
+        return Path(self._file_lock().lock_file + ".holder")
+
     def locked(self) -> bool:
-        """True while some job holds the device."""
+        """True while some job holds the device (in this process)."""
         with self._cond:
             return self._held
 
     @property
     def waiting(self) -> int:
-        """Jobs queued for the device right now."""
+        """Jobs of this process queued for the device right now."""
         with self._cond:
             return self._waiting
 
     def acquire(self, on_wait: Callable[[], None] | None = None, what: object = "") -> float:
-        """Take the device and return the seconds waited; on_wait is called once if another job holds it."""
-        with self._cond:
-            if not self._held:
-                self._held, self.holder = True, what
-                return 0.0
-            self._waiting += 1
-            self._cond.notify_all()
+        """Take the device and return the seconds waited; on_wait is called once if another job holds it (in this
+        process or another)."""
+        from filelock import Timeout
+
         start = time.perf_counter()
-        try:
-            if on_wait:
-                on_wait()  # outside the condition: it may draw UI
-            with self._cond:
-                self._cond.wait_for(lambda: not self._held)
+        told = False
+        with self._cond:
+            queued = self._held
+            if queued:
+                self._waiting += 1
+                self._cond.notify_all()
+            else:
                 self._held, self.holder = True, what
-        finally:
-            with self._cond:
-                self._waiting -= 1
-        return time.perf_counter() - start
+        if queued:
+            try:
+                if on_wait:
+                    told = True
+                    on_wait()  # outside the condition: it may draw UI
+                with self._cond:
+                    self._cond.wait_for(lambda: not self._held)
+                    self._held, self.holder = True, what
+            finally:
+                with self._cond:
+                    self._waiting -= 1
+        lock = self._file_lock()
+        try:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:  # another process holds it
+                queued = True
+                if on_wait and not told:
+                    self.holder = self._other_holder()
+                    on_wait()
+                    self.holder = what
+                lock.acquire()
+        except BaseException:
+            self._release_here()
+            raise
+        self._holder_file().write_text(getattr(what, "key", ""))
+        return time.perf_counter() - start if queued else 0.0
+
+    def _other_holder(self):
+        """What another process said it holds the device for (a Said), or "" when it did not say."""
+        from .i18n import Said
+
+        try:
+            key = self._holder_file().read_text().strip()
+        except OSError:
+            return ""
+        return Said(key) if key.startswith("job.") else ""
 
     def release(self) -> None:
+        self._file_lock().release()
+        self._release_here()
+
+    def _release_here(self) -> None:
         with self._cond:
             self._held, self.holder = False, ""
             self._cond.notify_all()
@@ -69,7 +131,8 @@ class DeviceLock:
             self.release()
 
     def wait_for_waiters(self, count: int = 1, timeout: float | None = None) -> bool:
-        """Block until at least count jobs are queued (a holder that wants to hand over); False on timeout."""
+        """Block until at least count jobs of this process are queued (a holder that wants to hand over); False
+        on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: self._waiting >= count, timeout)
 
