@@ -141,8 +141,9 @@ def haproxy() -> str:
     return found
 
 
-def config(host: str, port: int, servers: list[tuple[str, str]]) -> str:
-    """HAProxy's configuration: one frontend, the replicas behind it with a cookie each and a health check."""
+def config(host: str, port: int, servers: list[tuple[str, str]], cookie: str = "GCONV_REPLICA") -> str:
+    """HAProxy's configuration: one frontend, the replicas behind it with a cookie each and a health check
+    (cookie: its name; a proxy in front of other hosts' proxies names its own, or each would overwrite the other's)."""
     import resource
 
     # a proxied connection takes two descriptors: as many as the descriptor limit allows, up to 20,000 students
@@ -163,7 +164,7 @@ def config(host: str, port: int, servers: list[tuple[str, str]]) -> str:
         "    default_backend replicas",
         "backend replicas",
         "    balance leastconn",
-        "    cookie GCONV_REPLICA insert indirect nocache httponly",
+        f"    cookie {cookie} insert indirect nocache httponly",
         "    option httpchk GET /_stcore/health",
         "    http-check expect status 200",
         "    default-server inter 1s fall 2 rise 2",
@@ -259,7 +260,7 @@ def serve(args: argparse.Namespace) -> int:
     servers = [(r.name, f"127.0.0.1:{r.port}") for r in replicas]
     servers += [(f"b{i}", b) for i, b in enumerate(args.backend)]
     cfg = logs / "haproxy.cfg"
-    cfg.write_text(config(args.host, args.port, servers))
+    cfg.write_text(config(args.host, args.port, servers, "GCONV_HOST" if not replicas else "GCONV_REPLICA"))
     check = subprocess.run([binary, "-c", "-f", str(cfg)], capture_output=True, text=True)
     if check.returncode:
         raise ServeError(f"HAProxy refused its configuration ({cfg}):\n{check.stdout}{check.stderr}")

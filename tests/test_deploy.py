@@ -75,13 +75,14 @@ def test_a_replica_that_crashes_on_start_is_reported_with_its_log(tmp_path):
 class Deployment:
     """`python deploy/serve.py --replicas 2` on a free port, its roster read from its logs folder."""
 
-    def __init__(self, logs: Path, replicas: int = 2):
+    def __init__(self, logs: Path, replicas: int = 2, *extra: str):
         from benchmarks.browser import free_port
 
         self.port, self.logs = free_port(), logs
+        logs.mkdir(exist_ok=True)
         self.out = open(logs / "serve.out", "w")
         self.proc = subprocess.Popen([*SERVE, "--replicas", str(replicas), "--port", str(self.port), "--host",
-                                      "127.0.0.1", "--logs", str(logs)], cwd=ROOT, stdout=self.out,
+                                      "127.0.0.1", "--logs", str(logs), *extra], cwd=ROOT, stdout=self.out,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 300
         while "behind http" not in (logs / "serve.out").read_text():
@@ -204,3 +205,35 @@ def test_a_replica_lost_mid_lesson_loses_nobodys_place(tmp_path):
         deployment.stop()
     assert deployment.proc.returncode == 0
     assert not subprocess.run(["pgrep", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_proxy_in_front_of_another_hosts_proxy_keeps_a_student_on_one_replica(tmp_path):
+    # Two layers, as across hosts: a front proxy (--replicas 0 --backend) before a host's own serve.py. Each
+    # layer sets its own cookie, and the lesson answers its keys through both.
+    from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, ensure_chromium
+    from playwright.sync_api import sync_playwright
+
+    ensure_chromium()
+    host = Deployment(tmp_path / "host", 1)
+    front = None
+    try:
+        front = Deployment(tmp_path / "front", 0, "--backend", f"127.0.0.1:{host.port}")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(front.url + "/lesson?step=1")
+            page.get_by_text("1. Convolution").first.wait_for(timeout=120_000)
+            deadline = time.time() + 60
+            while "step=2" not in page.evaluate("location.href") and time.time() < deadline:
+                page.keyboard.press("ArrowRight")
+                page.wait_for_timeout(1500)
+            page.get_by_text("2. Group convolution").first.wait_for(timeout=60_000)
+            cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+            assert cookies.get("GCONV_HOST") == "b0" and cookies.get("GCONV_REPLICA") == "r0", cookies
+            browser.close()
+    finally:
+        if front:
+            front.stop()
+        host.stop()
