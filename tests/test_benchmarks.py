@@ -43,7 +43,7 @@ def test_benchmark_quick_mode(script, pattern):
 
 def test_every_benchmark_has_a_quick_mode_and_a_test():
     scripts = {p.name for p in (ROOT / "benchmarks").glob("*.py")} - {"browser.py"}
-    assert scripts == {q[0] for q in QUICK} | {"load.py", "timing_page_vs_cli.py", "first_visit.py"}
+    assert scripts == {q[0] for q in QUICK} | {"load.py", "timing_page_vs_cli.py", "first_visit.py", "first_load_cpu.py", "capacity.py"}
     for name in scripts:
         assert "--quick" in (ROOT / "benchmarks" / name).read_text(), name
     assert "from test" not in (ROOT / "benchmarks" / "load.py").read_text()  # benchmarks never import tests
@@ -72,3 +72,19 @@ def test_first_visit_quick_mode():
     printed = quick("first_visit.py")
     for name in ("bare one-chart page", "connectivity", "cost", "home"):
         assert re.search(rf"{name} +[\d.]+ s +\([\d.]+× the bare page\)", printed), printed
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_first_load_cpu_quick_mode():
+    printed = quick("first_load_cpu.py")
+    for name in ("bare page", "lesson", "home", "connectivity"):
+        assert re.search(rf"{name} +\d+ ms CPU per student +\([\d.]+x the bare page\) +slowest wait", printed), printed
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_capacity_quick_mode():
+    printed = quick("capacity.py")
+    assert re.search(r"R=1 +\d+ students at once: +[\d.]+ first loads/s per replica, slowest wait +[\d.]+ s", printed)
+    assert re.search(r"R=2 +\d+ students at once: +[\d.]+ first loads/s per replica", printed), printed

@@ -127,3 +127,24 @@ def test_shuffle_figure_draws_torchs_channel_shuffle(C, G):
                 assert (x0, x1) == (0.0, 1.0)
                 arrives[round(y1 * C - 0.5)] = round(y0 * C - 0.5)
     assert arrives == {i: int(moved[i]) for i in range(C)}
+
+
+def test_a_figure_built_once_is_the_builders_own_and_each_caller_gets_a_copy():
+    # Oracle: the undecorated builder's figure. A class asks for the same figure thirty times: built once per
+    # arguments and language, handed out as independent copies (projector() changes the one it gets).
+    from gconv.i18n import use
+    from gconv.plots.connectivity import bipartite
+    from gconv.plots.style import projector
+
+    spec = ConvSpec(C=12, N=12, G=3, K=3, H=6, W=6)
+    first = bipartite(spec)
+    assert first.to_dict() == bipartite.__wrapped__(spec).to_dict()
+    projector(first)
+    again = bipartite(spec)
+    assert again.to_dict() == bipartite.__wrapped__(spec).to_dict() and again.layout.height != first.layout.height
+    try:
+        use("zh")
+        zh = bipartite(spec)
+        assert zh.layout.title.text == bipartite.__wrapped__(spec).layout.title.text != again.layout.title.text
+    finally:
+        use("en")

@@ -9,7 +9,7 @@ from ..connectivity import channel_groups, edges, group_inputs, group_of, input_
 from ..cost import kernel_sparsity
 from ..i18n import t
 from ..spec import ConvSpec
-from .style import ZERO, base_layout, group_colour, rgba
+from .style import ZERO, base_layout, built_once, group_colour, rgba
 
 MAX_EDGES = 2000  # above this many edges (or 256 channels a side) the diagram draws group blocks
 MAX_NODES = 256
@@ -95,6 +95,7 @@ def _selected(fig: go.Figure, spec: ConvSpec, n: int, exact: bool) -> None:
                              showlegend=False, hoverinfo="skip"))
 
 
+@built_once
 def bipartite(spec: ConvSpec, selected: int | None = None) -> go.Figure:
     """Inputs → kernels → outputs, edges coloured and labelled by group; group blocks when aggregated(spec)."""
     fig = go.Figure()
@@ -221,6 +222,7 @@ def _matrix_figure(matrix: np.ndarray, title: str, colour: str, group_lines: tup
     return fig
 
 
+@built_once
 def mask_figure(spec: ConvSpec) -> go.Figure:
     """The N×C weight mask (block diagonal), titled with the per-kernel structured sparsity."""
     sparsity = kernel_sparsity(spec)
@@ -229,11 +231,13 @@ def mask_figure(spec: ConvSpec) -> go.Figure:
     return _matrix_figure(mask(spec), title, group_colour(0), (spec.G, spec.G), t("fig.output"), t("fig.input"))
 
 
+@built_once
 def reachability_figure(reach: np.ndarray, title: str) -> go.Figure:
     """Which inputs of the first layer reach each output of the last layer."""
     return _matrix_figure(reach, title, group_colour(2), None, t("fig.last_output"), t("fig.first_input"))
 
 
+@built_once
 def shuffle_figure(C: int, G: int) -> go.Figure:
     """ShuffleNet's channel shuffle between two grouped layers as a permutation diagram: channel perm[i] of the
     layer before becomes channel i of the layer after (reshape (G, C/G) → transpose → flatten); each line has

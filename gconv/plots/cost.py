@@ -7,7 +7,7 @@ from ..cost import in_ops, macs, params, separable
 from ..i18n import t
 from ..ledger import group_sweep
 from ..spec import ConvSpec
-from .style import PALETTE, base_layout
+from .style import PALETTE, base_layout, built_once
 
 
 def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
@@ -34,6 +34,7 @@ def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
     return fig
 
 
+@built_once
 def separable_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
     """Standard K×K conv beside K×K depthwise + 1×1 pointwise: params and MACs (or FLOPs), stacked bars."""
     s = separable(spec)

@@ -19,7 +19,7 @@ from ..cost import separable_ratio
 from ..i18n import ASSETS, t
 from ..spec import ConvSpec
 from .connectivity import bipartite, mask_figure, shuffle_figure
-from .style import PALETTE, base_layout
+from .style import PALETTE, base_layout, built_once
 
 HEIGHT = 230
 GDC_RUN = ASSETS / "gdc_faces_aligned.json"  # what the GDC lab learned on aligned vs swapped faces
@@ -71,6 +71,7 @@ def separable_ratio_figure() -> go.Figure:
     return _mini(fig, t("story.separable", K2=SEPARABLE_K ** 2, K=SEPARABLE_K))
 
 
+@built_once
 def gdc_vs_gap_figure(relative: np.ndarray, caption: str = "") -> go.Figure:
     """GAP's weights (1/(H·W) everywhere) beside a GDC's learned |weights|, both over their mean."""
     h, w = relative.shape

@@ -1,6 +1,12 @@
 """Shared look of the figures: a colour-blind-safe group palette and a theme-neutral layout."""
 from __future__ import annotations
 
+import copy
+import functools
+import threading
+from collections import OrderedDict
+
+import numpy as np
 import plotly.graph_objects as go
 
 from ..text import plotly
@@ -39,3 +45,45 @@ def projector(fig: go.Figure, height: int = 720) -> go.Figure:
         if getattr(trace, "textfont", None) is not None and trace.type in ("scatter", "heatmap"):
             trace.textfont.size = max(16, (trace.textfont.size or 12) + 6)
     return fig
+
+
+_BUILT: OrderedDict = OrderedDict()  # (builder, language, arguments) -> the figure's data and layout dicts
+_BUILT_LOCK = threading.Lock()
+BUILT_MAX = 512  # figures kept: a few MB, and a lecture needs a handful (one per step and language)
+
+
+def _key_part(value):
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return tuple(_key_part(v) for v in value)
+    hash(value)  # anything else must be hashable: a ConvSpec, a number, a string
+    return value
+
+
+def built_once(builder):
+    """A figure builder whose figures are built once per arguments and language, by whoever asks first.
+
+    A class opening one link asks for the same figures thirty times; plotly's validation makes building one tens
+    of ms, while a stored figure comes back as a new go.Figure from its plain dict unvalidated (it was validated
+    when built) in about 2 ms. Each caller gets its own figure, free to change (projector() does)."""
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        from ..i18n import current
+
+        key = (builder.__qualname__, current(), _key_part(args), _key_part(tuple(sorted(kwargs.items()))))
+        with _BUILT_LOCK:
+            stored = _BUILT.get(key)
+            if stored is not None:
+                _BUILT.move_to_end(key)
+        if stored is None:
+            fig = builder(*args, **kwargs)
+            # its own dicts, numpy arrays kept (to_dict() would encode them as base64 typed arrays)
+            stored = {"data": copy.deepcopy(fig._data), "layout": copy.deepcopy(fig._layout)}
+            with _BUILT_LOCK:
+                _BUILT[key] = stored
+                while len(_BUILT) > BUILT_MAX:
+                    _BUILT.popitem(last=False)
+        # a copy for each caller; _validate is plotly's own switch: the dicts are what a validated figure holds
+        return go.Figure(copy.deepcopy(stored), _validate=False)
+    return build
