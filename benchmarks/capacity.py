@@ -5,7 +5,7 @@ per student (read from /proc), and turns the CPU into "a lecture of N students o
 On one machine the students' chromium shares the cores with the replicas, so the waits here are an upper bound:
 in a lecture the browsers run on the students' own machines.
 
-Run: python benchmarks/capacity.py [--students 20] [--quick]   (--quick: 4 students)
+Run: python benchmarks/capacity.py [--students 20] [--quick]   (--quick: 2 students)
 """
 import argparse
 import json
@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    students = 4 if args.quick else args.students
+    students = 2 if args.quick else args.students
     ensure_chromium()
     from playwright.sync_api import sync_playwright
 
