@@ -10,7 +10,6 @@ Run: python benchmarks/capacity.py [--students 20] [--quick]   (--quick: 2 stude
 import argparse
 import json
 import math
-import os
 import signal
 import subprocess
 import sys

@@ -9,7 +9,7 @@ import numpy as np
 
 from .axes import matmul, picked, rearranged
 from .graph import Graph, attributes
-from .tensor import MAX_CELLS, Tensor, Untraceable, all_of, image, tidy, whole  # noqa: F401 (flow.py's imports)
+from .tensor import Tensor, Untraceable, all_of, image, tidy, whole
 
 # keep every element's shape: D is kept as it is, whatever its form
 CHANNEL_WISE = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
