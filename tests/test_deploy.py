@@ -237,3 +237,32 @@ def test_a_proxy_in_front_of_another_hosts_proxy_keeps_a_student_on_one_replica(
         if front:
             front.stop()
         host.stop()
+
+
+@pytest.mark.slow
+def test_the_proxy_serves_streamlits_bundle_from_its_cache(tmp_path):
+    # Oracle: the files in Streamlit's own static folder, and HTTP's Age header, which only a cache adds (Starlette
+    # never sends it). A first visit fetches ~100 such files; from the proxy's cache they cost a replica nothing.
+    import urllib.request
+
+    import streamlit
+
+    static = Path(streamlit.__file__).parent / "static"
+    deployment = Deployment(tmp_path, 1)
+    try:
+        html = urllib.request.urlopen(deployment.url + "/", timeout=30).read().decode()
+        bundle = re.search(r'src="\.?(/static/js/[^"]+\.js)"', html).group(1)
+        answers = []
+        for _ in range(3):
+            with urllib.request.urlopen(deployment.url + bundle, timeout=30) as r:
+                answers.append((r.headers.get("Age"), r.read()))
+        assert answers[0][0] is None  # the first comes from the replica
+        assert all(age is not None for age, _ in answers[1:]), [a for a, _ in answers]
+        assert all(body == (static / bundle.lstrip("/")).read_bytes() for _, body in answers)
+        # the page itself and the health check are never cached: each is a replica's answer
+        for path in ("/", "/_stcore/health"):
+            for _ in range(2):
+                with urllib.request.urlopen(deployment.url + path, timeout=30) as r:
+                    assert r.headers.get("Age") is None, path
+    finally:
+        deployment.stop()
