@@ -90,10 +90,10 @@ def main():
                   f"HAProxy's {proxy_cpu / students * 1000:3.0f} ms")
         browser.close()
     cpu = min(per_student)
-    print(f"a lecture of N students on P cores (browsers on the students' machines; a core left to HAProxy): one replica serves about "
-          f"{1 / cpu:.1f} first loads/s per core; R = min(P - 1, ceil(N x {cpu:.2f} s / the wait you accept))")
+    print(f"a lecture of N students on P cores (browsers on the students' machines; a core left to HAProxy): "
+          f"one replica serves about {1 / cpu:.1f} first loads/s per core; R = min(P - 1, ceil(N x {cpu:.2f} s / the wait you accept))")
     for n, wait in ((30, 10), (200, 10), (200, 30)):
-        print(f"  N={n:<4} everyone in within {wait:>2} s: R = {math.ceil(n * cpu / wait)} (with P >= R cores)")
+        print(f"  N={n:<4} everyone in within {wait:>2} s: R = {math.ceil(n * cpu / wait)} (with P >= R + 1 cores)")
 
 
 if __name__ == "__main__":
