@@ -10,13 +10,16 @@ frameworks). Texts are i18n keys, so the lesson reads in English and Chinese.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import random
+from dataclasses import dataclass, field, replace
 
 from . import connectivity
 from .cost import separable_ratio
 from .errors import GConvError
 from .spec import ConvSpec
 from .i18n import say
+from .parse import parse_count, to_text
 from .text import outside
 
 # The seven steps of the story: (key, the layer the step sets). Small layers, so every edge is drawn.
@@ -79,8 +82,45 @@ def asked_output(spec: ConvSpec) -> int:
     return min(spec.N - 1, spec.N // 2 + 1)
 
 
-def question(step: int, spec: ConvSpec, n: int = 0) -> Question:
-    """The question of step (1 to 7) for the layer on screen and its output channel n."""
+def question(step: int, spec: ConvSpec, n: int = 0, room: str = "") -> Question:
+    """The question of step (1 to 7) for the layer on screen and its output channel n, its choices in a fair order:
+    the same for one step, layer and class (room) on every screen, so a teacher can say "option C".
+
+    >>> from gconv.i18n import use
+    >>> use("en")
+    >>> q = question(2, STEPS[1][1], n=5, room="ABCD")
+    >>> [c.correct for c in q.choices] == [c.correct for c in question(2, STEPS[1][1], n=5, room="ABCD").choices]
+    True
+    """
+    q = _question(step, spec, n)
+    if not q.choices:
+        return q
+    return replace(q, choices=tuple(q.choices[i] for i in choice_order(q, spec, room)))
+
+
+def choice_order(q: Question, spec: ConvSpec, room: str = "") -> list[int]:
+    """The order to show q's choices in (place j shows q.choices[order[j]]): seeded by the step, the layer and the
+    class. The right one goes to place (seed + step) mod k, so two steps in a row with k choices never put it in one
+    place; the wrong ones fill the other places in a seeded order.
+
+    >>> from gconv.i18n import use
+    >>> use("en")
+    >>> places = [[c.correct for c in question(s, STEPS[s - 1][1], 1).choices].index(True) for s in range(2, 8)]
+    >>> len(set(places)) > 1  # the right answer is not always in one place
+    True
+    """
+    k = len(q.choices)
+    layer = ",".join(f"{name}={value}" for name, value in sorted(to_text(spec).items()))
+    seed = int.from_bytes(hashlib.sha256(f"{q.step}|{layer}|{room}".encode()).digest()[:8], "big")
+    right = next(i for i, c in enumerate(q.choices) if c.correct)
+    wrong = [i for i in range(k) if i != right]
+    random.Random(seed).shuffle(wrong)
+    at = (seed + q.step) % k
+    return wrong[:at] + [right] + wrong[at:]
+
+
+def _question(step: int, spec: ConvSpec, n: int = 0) -> Question:
+    """The question of step as written: the right choice first."""
     if not 1 <= step <= len(STEPS):
         raise GConvError(say("err.step", step=step, steps=len(STEPS)))
     n = min(max(n, 0), spec.N - 1)
@@ -150,13 +190,18 @@ def _distinct(options: list[Choice]) -> tuple[Choice, ...]:
     return tuple(out)
 
 
+def number_reply(q: Question, text) -> int:
+    """A typed reply to a number question as a count ("1,024", "1024", "1 024"), or GConvError with an example."""
+    try:
+        return parse_count("reply", text)
+    except GConvError:
+        raise GConvError(say("err.reply_number", reply=outside(text, 16, quote=True), example=f"{q.answer:,}"))
+
+
 def check(q: Question, reply) -> Verdict:
     """Is reply right? A number for a number question, a choice's index for a choice question."""
     if q.answer is not None:
-        try:
-            value = int(reply)
-        except (TypeError, ValueError):  # exactly what int() raises for a reply that is not a whole number
-            raise GConvError(say("err.reply_number", reply=outside(reply, 16, quote=True), example=q.answer))
+        value = reply if isinstance(reply, int) else number_reply(q, reply)
         if value == q.answer:
             return Verdict(True, None, {})
         known = dict(q.wrong_numbers)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
+from .errors import GConvError
 from .spec import ConvSpec, SpecError
 from .i18n import say
 from .text import outside
@@ -16,6 +18,9 @@ MAX_TEXT = 32  # longer values are nonsense for any field; refuse before parsing
 
 _INT = re.compile(r"^\s*[+]?\d{1,9}\s*$")
 _PAIR = re.compile(r"^\s*\(?\s*(\d{1,9})\s*[x×,*]\s*(\d{1,9})\s*\)?\s*$", re.IGNORECASE)
+# A count as students type it: 1024, 1,024, 1 024 (a space, no-break or thin space), 1_024, 1'024; one separator
+# throughout, in groups of three. Full-width digits and commas (a Chinese keyboard) are folded first.
+_COUNT = re.compile(r"^\d+$|^\d{1,3}([, _'\u00a0\u202f])\d{3}(?:\1\d{3})*$")
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
 
@@ -39,6 +44,15 @@ def parse_pair(name: str, text: str) -> int | tuple[int, int]:
             h, w = int(m.group(1)), int(m.group(2))
             return h if h == w else (h, w)
     raise SpecError(say("err.not_size", name=name, text=outside(text, MAX_TEXT, quote=True)))
+
+
+def parse_count(name: str, text) -> int:
+    """A whole count as students type it, or GConvError: parse_count('reply', '1,024') == parse_count('reply',
+    '1 024') == 1024."""
+    folded = unicodedata.normalize("NFKC", str(text)).strip()
+    if len(folded) > MAX_TEXT or not _COUNT.match(folded):
+        raise GConvError(say("err.not_count", name=name, text=outside(text, MAX_TEXT, quote=True)))
+    return int(re.sub(r"\D", "", folded))
 
 
 def parse_bool(name: str, text: str) -> bool:

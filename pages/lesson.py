@@ -5,8 +5,9 @@ import streamlit as st
 from gconv import ConvSpec, GConvError, connectivity
 from gconv.i18n import t
 from gconv.text import markdown
-from gconv.lesson import STEPS, asked_output, check, question
-from pages.shared import classroom, router, ui
+from gconv.lesson import STEPS, asked_output, check, number_reply, question
+from gconv.poll import choice_letter
+from pages.shared import classroom, poll, router, ui
 
 STEP_COUNT = len(STEPS)
 
@@ -40,29 +41,45 @@ def go_to(step: int) -> None:
     ui.set_page_value("step", step)
     ui.set_page_value("layer_step", step)
     ui.load_spec(STEPS[step - 1][1])
+    poll.moved(step)
 
 
-def ask(step: int, spec: ConvSpec, n: int, presenting: bool) -> bool:
-    """The question, the reply, the verdict; True once the answer is on screen."""
-    q = question(step, spec, n)
+def ask(step: int, spec: ConvSpec, n: int, presenting: bool, seat: poll.Seat | None) -> bool:
+    """The question, the reply, the verdict; True once the answer is on screen. In a class a student's Check is a
+    vote and the verdict waits for the teacher's reveal; the teacher sees the class's answers instead of a reply."""
+    q = question(step, spec, n, room=seat.room.code if seat else "")
     st.markdown(f"**{t(q.prompt, **q.fields)}**")
     state = ui.page_value(f"reply_{step}", None)
-    revealed = ui.page_value(f"revealed_{step}", False)
+    revealed = seat.room.revealed(step) if seat else ui.page_value(f"revealed_{step}", False)
     reply = None
-    if not presenting:  # a projector shows the question and reveals; students answer on their own screens
+    student = not presenting and not (seat and seat.teaching)
+    if student:  # a projector shows the question and reveals; students answer on their own screens
         if q.answer is not None:
             reply = st.text_input(t("lesson.your_answer"), key=f"answer_{step}")
         else:
             reply = st.radio(t("lesson.pick"), range(len(q.choices)), index=None, key=f"choice_{step}",
-                             format_func=lambda k: t(q.choices[k].key, **q.choices[k].fields))
+                             format_func=lambda k: f"{choice_letter(k)}. {t(q.choices[k].key, **q.choices[k].fields)}")
     left, right = st.columns(2)
-    if not presenting and left.button(t("lesson.check"), key=f"check_{step}", disabled=reply in (None, "")):
-        ui.set_page_value(f"reply_{step}", reply)
+    if student and left.button(t("lesson.check"), key=f"check_{step}", disabled=reply in (None, "")):
         state = reply
-    if right.button(t("lesson.reveal"), key=f"reveal_{step}"):
-        ui.set_page_value(f"revealed_{step}", True)
+        if seat:
+            try:
+                seat.room.vote(seat.seat, step, reply if q.answer is None else number_reply(q, reply))
+            except GConvError as e:  # not a number, or the class ended
+                st.error(markdown(e))
+                state = None
+        ui.set_page_value(f"reply_{step}", state)
+    if (seat is None or seat.teaching) and right.button(t("lesson.reveal"), key=f"reveal_{step}"):
+        if seat:
+            seat.room.reveal(step, seat.key)
+        else:
+            ui.set_page_value(f"revealed_{step}", True)
         revealed = True
-    if state not in (None, ""):
+    if seat and seat.teaching:
+        poll.teacher_panel(seat, step, q, presenting)
+    if state not in (None, "") and seat and not revealed:
+        st.info(t("poll.recorded"), icon=":material/how_to_vote:")
+    elif state not in (None, ""):
         try:
             verdict = check(q, state)
         except GConvError as e:
@@ -76,20 +93,27 @@ def ask(step: int, spec: ConvSpec, n: int, presenting: bool) -> bool:
                 st.error(t("lesson.wrong_unknown", answer=_answer(q)))
     if revealed:
         st.info(f"{t('lesson.answer_is', answer=_answer(q))}. {t(q.explain, **q.fields)}")
-    return revealed or state not in (None, "")
+    return revealed or (state not in (None, "") and not seat)
 
 
 def _answer(q) -> str:
     if q.answer is not None:
         return f"{q.answer:,}"
-    c = next(c for c in q.choices if c.correct)
-    return t(c.key, **c.fields)
+    place, c = next((i, c) for i, c in enumerate(q.choices) if c.correct)
+    return f"{choice_letter(place)}. {t(c.key, **c.fields)}"
 
 
 def render() -> None:
     presenting = classroom.presenting()
     teachers_link = ui.link_had("step") and ui.link_had_layer()
+    seat = poll.joined()
+    now = poll.state(seat) if seat else None
+    if seat and now is None:
+        seat = None
     step = ui.page_value("step", 1, ui.int_in(1, STEP_COUNT))
+    if seat and not seat.teaching and now["step"] != step and 1 <= now["step"] <= STEP_COUNT:
+        go_to(now["step"])  # a student follows the teacher's step
+        ui.rerun_keeping_notes()  # so the sidebar shows that step's layer
     if ui.page_value("layer_step", None) is None:
         # First arrival: a lesson link that names its layer keeps it; otherwise the step sets its own layer.
         ui.set_page_value("layer_step", step)
@@ -99,34 +123,53 @@ def render() -> None:
     ui.keep_in_url("step", step)
     spec = ui.current_spec()
     key = STEPS[step - 1][0]
+    problem = ui.page_value("class_problem", None)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+        ui.set_page_value("class_problem", None)
+    if seat and not seat.teaching:
+        poll.fresh_round(seat, step, now)
+        poll.follow(seat, step, now)
     if not presenting:
         st.title(t("lesson.title"))
         st.caption(t("lesson.intro"))
     st.caption(t("lesson.progress", step=step, steps=STEP_COUNT))
     st.header(t(f"lesson.step.{key}"))
     n = asked_output(spec) if key in ("group", "conv") else 0
-    left, right = st.columns([2, 3] if not presenting else [1, 1])
+    inviting = seat and seat.teaching
+    widths = ([2, 3] if not presenting else [1, 1]) if not inviting else [5, 6, 2]
+    left, right, *side = st.columns(widths)
     with left:
         st.markdown(t(f"lesson.text.{key}"))
         if not presenting:
             kh, kw = spec.kernel_size
             st.caption(t("lesson.layer_note", C=spec.C, N=spec.N, G=spec.G, K=f"{kh}×{kw}"))
-        shown = ask(step, spec, n, presenting)
+        shown = ask(step, spec, n, presenting, seat)
     fig = figure(key, spec, n, shown)
     if presenting:
         from gconv.plots.style import projector
 
-        fig = projector(fig)
+        fig = projector(fig, height=620 if inviting else 720)
     right.plotly_chart(fig, key=f"lesson_chart_{step}", config={"displayModeBar": False})
-    back, _, forward = st.columns([1, 2, 1])
-    back.button(t("lesson.back"), key="lesson_back", on_click=go_to, args=(step - 1,), disabled=step == 1,
-                shortcut="Left", icon=":material/arrow_back:", width="stretch")
-    forward.button(t("lesson.next"), key="lesson_next", on_click=go_to, args=(step + 1,), type="primary",
-                   disabled=step == STEP_COUNT, shortcut="Right", icon=":material/arrow_forward:", width="stretch")
-    st.caption(t("lesson.keys"))
-    if presenting:
-        st.button(t("lesson.leave_present"), key="leave_present", on_click=classroom.leave_presenter)
+    if side:
+        with side[0]:
+            poll.invitation(seat, step)
+    if seat and not seat.teaching:
+        st.caption(t("poll.following", code=seat.room.code))
     else:
+        back, _, forward = st.columns([1, 2, 1])
+        back.button(t("lesson.back"), key="lesson_back", on_click=go_to, args=(step - 1,), disabled=step == 1,
+                    shortcut="Left", icon=":material/arrow_back:", width="stretch")
+        forward.button(t("lesson.next"), key="lesson_next", on_click=go_to, args=(step + 1,), type="primary",
+                       disabled=step == STEP_COUNT, shortcut="Right", icon=":material/arrow_forward:",
+                       width="stretch")
+        st.caption(t("lesson.keys"))
+    if presenting:
+        if seat is None:
+            st.button(t("poll.start"), key="start_class", on_click=poll.start, args=(step,),
+                      icon=":material/groups:", help=t("poll.start_help"))
+        st.button(t("lesson.leave_present"), key="leave_present", on_click=classroom.leave_presenter)
+    elif not seat:
         st.toggle(t("lesson.present"), key="present_toggle", value=False, help=t("lesson.present_help"),
                   on_change=classroom.enter_presenter)
 

@@ -35,7 +35,7 @@ def test_next_and_back_move_and_set_each_steps_layer():
 
 def test_wrong_reply_names_its_misconception_and_right_one_explains():
     at = run_app("pages/lesson.py", step=2, n=5)
-    options = at.radio[0].options
+    options = [o.split(". ", 1)[1] for o in at.radio[0].options]  # "B. input channels 0 to 7": a letter, then it
     at.radio[0].set_value(options.index("input channels 0 to 7")).run()
     at.button(key="check_2").click().run()
     assert "That is a standard conv (G = 1)" in shown(at.error[0].value)
@@ -46,6 +46,13 @@ def test_wrong_reply_names_its_misconception_and_right_one_explains():
     at.text_input(key="answer_1").input("seven").run()
     at.button(key="check_1").click().run()
     assert "not a whole number" in shown(at.error[0].value) and not at.exception
+    # the forms students type: a thousands separator, a space; C/G × K × K = 4 × 3 × 3 = 36 for step 1's layer
+    for typed in ("36", " 36 ", "3 6", "3,6"):
+        at.text_input(key="answer_1").input(typed).run()
+        at.button(key="check_1").click().run()
+        right = typed.strip() == "36"
+        assert bool(at.success) == right and bool(at.error) == (not right), typed
+        assert not at.exception
 
 
 def test_reveal_shows_the_answer():

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 CORE = {"__init__", "__main__", "spec", "parse", "fmt", "errors", "lazy", "machine", "cost", "connectivity", "terms",
-        "equivalence", "ledger", "presets", "cli", "i18n", "lesson", "text"}
+        "equivalence", "ledger", "presets", "cli", "i18n", "lesson", "text", "poll"}
 LABS = {"gdc": {"heads", "datasets", "training", "input_size", "plots"},
         "timing": {"harness", "cases", "noise", "roofline", "runs", "worker", "replicate", "plots"},
         "inspector": {"report", "hooks", "onnx_reader", "graph", "flow", "channels", "tensor", "axes", "slim", "diagnose", "plots", "checks", "bounded",
@@ -44,7 +44,7 @@ def test_layout():
 def test_core_is_flat_and_each_lab_is_a_subpackage():
     assert {p.stem for p in (ROOT / "gconv").glob("*.py")} == CORE
     assert {p.stem for p in (ROOT / "gconv" / "plots").glob("*.py")} == {"__init__", "style", "connectivity", "cost",
-                                                                     "numbers", "mesh3d", "tensor3d", "story"}
+                                                                     "numbers", "mesh3d", "tensor3d", "story", "poll"}
     for lab, modules in LABS.items():
         assert {p.stem for p in (ROOT / "gconv" / lab).glob("*.py")} == {"__init__"} | modules, lab
     assert (ROOT / "gconv" / "inspector" / "zoo" / "__init__.py").exists()
