@@ -44,20 +44,21 @@ def go_to(step: int) -> None:
     poll.moved(step)
 
 
-def ask(step: int, spec: ConvSpec, n: int, presenting: bool, seat: poll.Seat | None) -> bool:
+def ask(step: int, q, presenting: bool, seat: poll.Seat | None) -> bool:
     """The question, the reply, the verdict; True once the answer is on screen. In a class a student's Check is a
     vote and the verdict waits for the teacher's reveal; the teacher sees the class's answers instead of a reply."""
-    q = question(step, spec, n, room=seat.room.code if seat else "")
     st.markdown(f"**{t(q.prompt, **q.fields)}**")
     state = ui.page_value(f"reply_{step}", None)
     revealed = seat.room.revealed(step) if seat else ui.page_value(f"revealed_{step}", False)
     reply = None
     student = not presenting and not (seat and seat.teaching)
+    round_ = ui.page_value(f"round_{step}", 0) if seat else 0
+    fresh = f"_r{round_}" if round_ else ""  # after "Vote again" a new widget: the browser forgets the old pick
     if student:  # a projector shows the question and reveals; students answer on their own screens
         if q.answer is not None:
-            reply = st.text_input(t("lesson.your_answer"), key=f"answer_{step}")
+            reply = st.text_input(t("lesson.your_answer"), key=f"answer_{step}{fresh}")
         else:
-            reply = st.radio(t("lesson.pick"), range(len(q.choices)), index=None, key=f"choice_{step}",
+            reply = st.radio(t("lesson.pick"), range(len(q.choices)), index=None, key=f"choice_{step}{fresh}",
                              format_func=lambda k: f"{choice_letter(k)}. {t(q.choices[k].key, **q.choices[k].fields)}")
     left, right = st.columns(2)
     if student and left.button(t("lesson.check"), key=f"check_{step}", disabled=reply in (None, "")):
@@ -69,14 +70,14 @@ def ask(step: int, spec: ConvSpec, n: int, presenting: bool, seat: poll.Seat | N
                 st.error(markdown(e))
                 state = None
         ui.set_page_value(f"reply_{step}", state)
+    if not student and q.choices:  # the projector lists the choices by letter: "option C" means one thing
+        st.markdown("\n".join(f"- **{choice_letter(i)}.** {t(c.key, **c.fields)}" for i, c in enumerate(q.choices)))
     if (seat is None or seat.teaching) and right.button(t("lesson.reveal"), key=f"reveal_{step}"):
         if seat:
             seat.room.reveal(step, seat.key)
         else:
             ui.set_page_value(f"revealed_{step}", True)
         revealed = True
-    if seat and seat.teaching:
-        poll.teacher_panel(seat, step, q, presenting)
     if state not in (None, "") and seat and not revealed:
         st.info(t("poll.recorded"), icon=":material/how_to_vote:")
     elif state not in (None, ""):
@@ -137,23 +138,25 @@ def render() -> None:
     st.header(t(f"lesson.step.{key}"))
     n = asked_output(spec) if key in ("group", "conv") else 0
     inviting = seat and seat.teaching
-    widths = ([2, 3] if not presenting else [1, 1]) if not inviting else [5, 6, 2]
+    widths = ([2, 3] if not presenting else [1, 1]) if not inviting else [5, 6, 3]
     left, right, *side = st.columns(widths)
     with left:
         st.markdown(t(f"lesson.text.{key}"))
         if not presenting:
             kh, kw = spec.kernel_size
             st.caption(t("lesson.layer_note", C=spec.C, N=spec.N, G=spec.G, K=f"{kh}×{kw}"))
-        shown = ask(step, spec, n, presenting, seat)
+        q = question(step, spec, n, room=seat.room.code if seat else "")
+        shown = ask(step, q, presenting, seat)
     fig = figure(key, spec, n, shown)
     if presenting:
         from gconv.plots.style import projector
 
-        fig = projector(fig, height=620 if inviting else 720)
+        fig = projector(fig, height=600 if inviting else 720)
     right.plotly_chart(fig, key=f"lesson_chart_{step}", config={"displayModeBar": False})
     if side:
         with side[0]:
             poll.invitation(seat, step)
+            poll.teacher_panel(seat, step, q, presenting)
     if seat and not seat.teaching:
         st.caption(t("poll.following", code=seat.room.code))
     else:

@@ -3,6 +3,8 @@ class store, as separate app processes do. Oracles: the votes each student cast 
 question as written (which choice is right), and zh.json for the Chinese texts."""
 import json
 
+import pytest
+
 from apptest import chart, run_app, shown
 from conftest import ROOT
 from gconv.lesson import STEPS, asked_output, question
@@ -10,6 +12,12 @@ from gconv.i18n import use
 from gconv.poll import Classroom
 
 ZH = json.loads((ROOT / "assets" / "zh.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def english_after():
+    yield
+    use("en")  # AppTest formats options in this thread: leave it as the other tests expect
 
 
 def teacher(step=2, **params):
@@ -67,7 +75,7 @@ def test_vote_again_empties_the_chart_and_the_students_answers():
     at.button(key="vote_again_2").click().run()
     assert votes_chart(at, 2)[1] == [0, 0, 0, 0]
     s.run()
-    assert s.radio(key="choice_2").value is None and not s.info  # a fresh round on the student's screen too
+    assert s.radio(key="choice_2_r1").value is None and not s.info  # a fresh round on the student's screen too
 
 
 def test_students_follow_the_teachers_step():

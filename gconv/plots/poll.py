@@ -27,5 +27,5 @@ def votes_figure(tally: Tally, revealed: bool, height: int = 380) -> go.Figure:
     fig = base_layout(fig, t("poll.chart_title", n=tally.answered), height=height)
     top = max(counts, default=0)
     fig.update_yaxes(title=t("poll.votes"), rangemode="tozero", dtick=max(1, top // 5 or 1), range=[0, max(1, top) * 1.2])
-    fig.update_xaxes(type="category", title=t("poll.choice"))
+    fig.update_xaxes(type="category", title=t("poll.choice"), tickfont_size=20)  # the letters a teacher says
     return fig

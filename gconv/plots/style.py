@@ -41,6 +41,8 @@ def projector(fig: go.Figure, height: int = 720) -> go.Figure:
     """The same figure for a projector: taller, with every text larger (titles, axes, legend, in-figure labels)."""
     fig.update_layout(height=height, font=dict(size=18), title_font_size=24, legend_font_size=18)
     fig.update_annotations(font_size=20)
+    fig.update_xaxes(tickfont_size=16)
+    fig.update_yaxes(tickfont_size=16)
     for trace in fig.data:
         if getattr(trace, "textfont", None) is not None and trace.type in ("scatter", "heatmap"):
             trace.textfont.size = max(16, (trace.textfont.size or 12) + 6)

@@ -102,9 +102,7 @@ def fresh_round(seat: Seat, step: int, now: dict) -> None:
     """After the teacher's "Vote again" a student's earlier answer to step no longer counts: clear it here too."""
     round_ = now["rounds"].get(str(step), 0)
     if ui.page_value(f"round_{step}", round_) != round_:
-        ui.set_page_value(f"reply_{step}", None)
-        st.session_state.pop(f"choice_{step}", None)
-        st.session_state.pop(f"answer_{step}", None)
+        ui.set_page_value(f"reply_{step}", None)  # the lesson draws the reply widgets anew for the round
     ui.set_page_value(f"round_{step}", round_)
 
 
@@ -138,9 +136,10 @@ def teacher_panel(seat: Seat, step: int, q, presenting: bool) -> None:
             st.warning(markdown(e), icon=":material/warning:")
             return
         bars = tally(votes, q.choices or None, q.answer)
-        fig = votes_figure(bars, revealed, height=320 if presenting else 300)
+        fig = votes_figure(bars, revealed, height=300)
         if presenting:
-            fig = projector(fig, height=320)
+            fig = projector(fig, height=300)
+            fig.update_xaxes(tickfont_size=26)
         st.plotly_chart(fig, key=f"votes_chart_{step}", config={"displayModeBar": False})
         st.caption(t("poll.answered", n=bars.answered, students=room.students()))
 
@@ -161,6 +160,6 @@ def invitation(seat: Seat, step: int) -> None:
     st.markdown(f"### {t('poll.code', code=seat.room.code)}")
     png = io.BytesIO()
     segno.make(link, error="m").save(png, kind="png", scale=6, border=2)
-    st.image(png.getvalue(), width=200)
+    st.image(png.getvalue(), width=170)
     st.caption(t("poll.join_at"))
-    st.markdown(f"`{link}`")
+    st.caption(link)
