@@ -11,3 +11,13 @@ import os  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ.setdefault("GCONV_STATE", tempfile.mkdtemp(prefix="gconv-state-"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """AppTest runs a page's script in the test's own context, so a page in zh would leave zh behind: reset it."""
+    yield
+    from gconv.i18n import use
+    use("en")

@@ -14,12 +14,6 @@ from gconv.poll import Classroom
 ZH = json.loads((ROOT / "assets" / "zh.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    yield
-    use("en")  # AppTest formats options in this thread: leave it as the other tests expect
-
-
 def teacher(step=2, **params):
     at = run_app("pages/lesson.py", step=step, present=1, **params)
     at.button(key="start_class").click().run()
