@@ -67,10 +67,6 @@ def t(key: str, **fields) -> str:
     return strings(current())[key].format(**{k: _field(v) for k, v in fields.items()})
 
 
-def has(key: str) -> bool:
-    return key in strings(current())
-
-
 @dataclass(frozen=True, eq=True)
 class Said:
     """A text the library says, kept as its key and fields until it is shown: str() says it in the language of

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from . import cost
 from .fmt import number
-from .i18n import has, t
+from .i18n import t
 from .spec import ConvSpec, valid_groups
 
 
@@ -22,6 +22,11 @@ class Row:
     value: float | int
     unit: str
     ops: str = ""  # "MAC" or "FLOP" for operation counts, "" otherwise
+
+
+# The rows whose formula has words (ledger.f.<key> says it in each language); the others are symbols only
+WORDED = ("bias", "params", "macs_batch", "flops_batch", "weight_bytes", "input_bytes", "output_bytes", "min_bytes",
+          "intensity")
 
 
 def _k(spec: ConvSpec) -> str:
@@ -86,7 +91,9 @@ def label(r: Row, batch: int = 1) -> str:
 
 def formula(r: Row, dtype: str = "fp32") -> str:
     """The row's symbolic formula in this run's language (most are only symbols)."""
-    return t(f"ledger.f.{r.key}", dtype=dtype, bytes=cost.dtype_bytes(dtype)) if has(f"ledger.f.{r.key}") else r.formula
+    if r.key in WORDED:
+        return t(f"ledger.f.{r.key}", dtype=dtype, bytes=cost.dtype_bytes(dtype))
+    return r.formula
 
 
 def unit(r: Row) -> str:

@@ -37,17 +37,6 @@ class Kind(str, Enum):
         return self in (Kind.DEPTHWISE, Kind.DEPTHWISE_MULTIPLIER, Kind.GDC)
 
 
-KIND_LABELS = {
-    Kind.STANDARD: "standard conv",
-    Kind.POINTWISE: "pointwise (1×1) conv",
-    Kind.GROUPED: "group conv",
-    Kind.DEPTHWISE: "depthwise conv",
-    Kind.DEPTHWISE_MULTIPLIER: "depthwise conv with multiplier",
-    Kind.GDC: "global depthwise conv (GDC)",
-    Kind.LINEAR: "linear (fully connected) layer",
-}
-
-
 def divisors(n: int) -> list[int]:
     """All positive divisors of n, ascending: divisors(12) == [1, 2, 3, 4, 6, 12]."""
     small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
@@ -240,10 +229,9 @@ class ConvSpec:
     @property
     def kind_label(self) -> str:
         """A human label for kind, with the multiplier where there is one."""
-        from .i18n import has, t  # the label in this run's language (English outside the app)
+        from .i18n import t  # the label in this run's language (English outside the app)
 
-        key = f"kind.{self.kind.value}"
-        label = t(key) if has(key) else KIND_LABELS[self.kind]
+        label = t(f"kind.{self.kind.value}")
         if self.kind is Kind.DEPTHWISE_MULTIPLIER or (self.kind is Kind.GDC and self.N != self.C):
             label += f" (m={self.multiplier})"
         return label

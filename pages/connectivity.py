@@ -194,7 +194,7 @@ def render() -> None:
                   N=spec.N, shape="×".join(map(str, spec.weight_shape[1:]))))
     # Two views, one at a time: the 3-D view's WebGL scene alone costs a first visit more than the rest of the
     # page, so it is drawn when asked for (one click, and kept in the link).
-    view = ui.bound_widget(st.segmented_control, "view", "view", "groups", ui.one_of(list(VIEWS)),
+    view = ui.bound_widget(st.segmented_control, t("conn.view_label"), "view", "groups", ui.one_of(list(VIEWS)),
                            options=list(VIEWS), format_func=lambda v: VIEWS[v] + t(f"conn.view.{v}"), required=True,
                            label_visibility="collapsed")
     if view == "sliding":

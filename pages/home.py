@@ -41,7 +41,7 @@ def render() -> None:
             # A picture, not a tool: static, so seven of them stay light in the browser.
             right.plotly_chart(figures[key], key=f"picture_{key}", config={"staticPlot": True})
     st.markdown(f"### {t('home.pages_heading')}")
-    for _, _, icon, url in router.PAGES[1:]:  # material icons: they render without emoji fonts
+    for _, icon, url in router.PAGES[1:]:  # material icons: they render without emoji fonts
         st.markdown(f"- {icon} **{t(f'page.{url}')}**: {t(f'home.page.{url}')}")
 
 

@@ -25,7 +25,7 @@ def load_summary():
                              options=sources, format_func=lambda s: t(f"inspect.source.{s}"), required=True)
     if source != "onnx":
         name = ui.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
-                               options=list(zoo.NAMES), format_func=zoo.TITLES.get)
+                               options=list(zoo.NAMES), format_func=zoo.title)
         summary = shared_memo("inspect-zoo").get_or_compute(name, lambda: of_zoo(name))
         names = [layer.name for layer in summary.report.layers]
         return summary, lambda a, b: summary.reach(names[a], names[b])

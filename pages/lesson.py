@@ -26,13 +26,14 @@ def figure(key: str, spec: ConvSpec, n: int, shown: bool):
     if key == "shuffle":
         stack = connectivity.follow_up_stack(spec, 2)
         reach = connectivity.reachability(stack, shuffle=True)
-        return reachability_figure(reach, f"2 layers of G={spec.G} with a channel shuffle: "
-                                          f"{connectivity.fraction_reached(reach):.0%} of pairs connected")
+        return reachability_figure(reach, t("lesson.shuffle_reach", G=spec.G,
+                                            fraction=f"{connectivity.fraction_reached(reach):.0%}"))
     if key == "separable":
         return separable_figure(spec)
     if key == "gdc":
         run = learned_gdc()
-        return gdc_vs_gap_figure(run.relative, f"GDC {run.gdc_acc:.0%}, GAP {run.gap_acc:.0%}" if shown else "")
+        caption = t("lesson.gdc_caption", gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}") if shown else ""
+        return gdc_vs_gap_figure(run.relative, caption)
     return bipartite(spec, selected=n)
 
 

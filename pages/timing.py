@@ -5,7 +5,6 @@ import os
 import streamlit as st
 
 from gconv import BudgetError, GConvError
-from gconv import i18n
 from gconv.i18n import t
 from gconv.text import markdown
 from pages.shared import router, ui
@@ -56,8 +55,10 @@ def run(kind: str, spec, config, slot):
     return result
 
 
-def _env_value(value) -> str:
-    """An environment value as the reader's language writes yes and no."""
+def _env_value(key: str, value) -> str:
+    """An environment value in the reader's language: yes and no, and the direction's words."""
+    if key == "direction":
+        return t(f"timing.direction.{value}")
     return t("env.yes") if value is True else t("env.no") if value is False else str(value)
 
 
@@ -76,12 +77,13 @@ def show(result) -> None:
         st.info(t("timing.waited", seconds=f"{result.waited:.1f}"),
                 icon=":material/hourglass_empty:")
     st.caption(t("timing.measured_in", process=result.environment["process"]) + " "
-               + " · ".join(f"{t('env.' + k) if i18n.has('env.' + k) else k}: {_env_value(v)}"
+               + " · ".join(f"{t('env.' + k)}: {_env_value(k, v)}"
                             for k, v in result.environment.items() if k != "process"))
     st.caption(" · ".join(t("timing.peak", flops=f"{p.flops / 1e9:,.1f}", bandwidth=f"{p.bandwidth / 1e9:,.1f}",
                             source=p.source) for p in peaks))
     col = {k: t(f"timing.col.{k}") for k in ("case", "median", "spread", "runs", "roofline", "kernel")}
-    st.table([{col["case"]: str(r["case"]), "G": r["G"], "batch": r["batch"], col["median"]: f"{r['median_ms']:,.4f}",
+    st.table([{col["case"]: str(r["case"]), "G": r["G"], t("env.batch"): r["batch"],
+               col["median"]: f"{r['median_ms']:,.4f}",
                col["spread"]: _spread(r), col["runs"]: r["runs"], "GFLOP/s": f"{r['gflops']:,.1f}",
                "GB/s": f"{r['gbps']:,.1f}", "FLOP/byte": f"{r['intensity']:,.2f}",
                col["roofline"]: "" if r["roofline_fraction"] is None else f"{r['roofline_fraction']:.0%}",

@@ -8,9 +8,12 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from gconv import ConvSpec
+from pages.shared.router import PAGES as ROUTED
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py", "pages/timing.py"]
+PAGES = [file for file, _, _ in ROUTED]  # every page, in the app's order (the router's list is the one list)
+# The pages that draw the sidebar's layer (the lesson sets its own per step; the inspector reads a network)
+LAYER_PAGES = [p for p in PAGES if p not in ("pages/lesson.py", "pages/inspect.py")]
 
 
 def run_app(page: str = "pages/home.py", **params) -> AppTest:

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from apptest import PAGES, array, chart, charts, metric, run_app, shown, torch_params
+from apptest import LAYER_PAGES, array, chart, charts, metric, run_app, shown, torch_params
 from gconv import ConvSpec, valid_groups
 from gconv.parse import to_text
 from gconv.presets import PRESETS
@@ -15,7 +15,7 @@ def test_every_page_runs_for_every_preset(key):
     preset = PRESETS[key]
     at = run_app(**to_text(preset.spec))
     assert at.session_state["spec"] == preset.spec
-    for page in PAGES[1:]:
+    for page in LAYER_PAGES[1:]:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert at.session_state["spec"] == preset.spec
@@ -45,7 +45,7 @@ EDGE_LINKS = [
 
 
 @pytest.mark.parametrize("params, layer, said", EDGE_LINKS)
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", LAYER_PAGES)
 def test_edge_links_render_with_messages(page, params, layer, said):
     at = run_app(page, **params)
     spec = at.session_state["spec"]

@@ -3,8 +3,6 @@ class store, as separate app processes do. Oracles: the votes each student cast 
 question as written (which choice is right), and zh.json for the Chinese texts."""
 import json
 
-import pytest
-
 from apptest import chart, run_app, shown
 from conftest import ROOT
 from gconv.lesson import STEPS, asked_output, question

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from apptest import run_app, shown
+from apptest import PAGES, run_app, shown
 from gconv.text import CLOSE, OPEN, csv_cell, markdown, outside, plotly
 from hostile import FORMULA_NAME, HOSTILE_NAMES, HTML_NAME, LONG_NAME, MARKDOWN_NAME, hostile_names_file
 
@@ -79,8 +79,6 @@ def test_a_very_long_name_is_shortened_with_an_ellipsis():
 
 
 LINK = {"md": MARKDOWN_NAME, "html": HTML_NAME, "formula": FORMULA_NAME}
-PAGES = ["pages/home.py", "pages/lesson.py", "pages/connectivity.py", "pages/cost.py", "pages/gdc.py",
-         "pages/timing.py", "pages/inspect.py"]
 PARAMS = ["C", "N", "G", "K", "H", "W", "stride", "padding", "dilation", "bias", "lang", "present", "n", "layers",
           "shuffle", "ops", "dtype", "batch", "dataset", "region", "width", "map", "epochs", "seed", "device",
           "tdtype", "layout", "tbatch", "direction", "threads", "runtime", "source", "model", "layer", "step",

@@ -55,7 +55,7 @@ def test_keys_built_from_names_exist():
     from pages.connectivity import VIEWS
     from pages.shared.router import PAGES
 
-    wanted = {f"page.{url or 'home'}" for _, _, _, url in PAGES} | {f"home.page.{url}" for _, _, _, url in PAGES[1:]}
+    wanted = {f"page.{url or 'home'}" for _, _, url in PAGES} | {f"home.page.{url}" for _, _, url in PAGES[1:]}
     wanted |= {f"conn.view.{v}" for v in VIEWS} | {f"kind{s}.{k.value}" for k in Kind for s in ("", "_short")}
     wanted |= {f"preset.{k}" for k in PRESETS}
     from gconv.timing import RUNS

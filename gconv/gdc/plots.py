@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..i18n import has, t
+from ..i18n import t
 from ..plots.style import PALETTE, base_layout
 from .datasets import Dataset
 from .training import GDCResult
@@ -15,8 +15,7 @@ HEADS = (("gdc", "GDC", PALETTE[0]), ("gap", "GAP", PALETTE[1]))
 
 def _class_name(name: str) -> str:
     """A class's name in this run's language (digits stay digits)."""
-    key = "gdc.class." + name.replace(" ", "_")
-    return t(key) if has(key) else name
+    return name if name.isdigit() else t("gdc.class." + name.replace(" ", "_"))
 
 
 def curves_figure(result: GDCResult) -> go.Figure:

@@ -21,7 +21,7 @@ def group_sweep_figure(spec: ConvSpec, ops: str = "MAC") -> go.Figure:
                              hovertemplate="G=%{x}: %{y:,} " + t("unit.params") + "<extra></extra>"))
     fig.add_trace(go.Scatter(x=gs, y=[r[key] for r in sweep], name=label, mode="lines+markers",
                              marker=dict(color=PALETTE[1], size=9, symbol="diamond"), line=dict(color=PALETTE[1]),
-                             hovertemplate="G=%{x}: %{y:,} " + ops + "s<extra></extra>"))
+                             hovertemplate=t("figc.ops_hover", ops=ops) + "<extra></extra>"))
     now = next(r for r in sweep if r["G"] == spec.G)
     fig.add_trace(go.Scatter(x=[spec.G, spec.G], y=[now["params"], now[key]], mode="markers+text",
                              name=t("figc.current", G=spec.G), text=[f"G={spec.G}", ""], textposition="top center",

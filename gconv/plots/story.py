@@ -61,7 +61,7 @@ def separable_ratio_figure() -> go.Figure:
     """Depthwise separable over standard MACs against N, for a 3×3 kernel: 1/N + 1/K², floored at 1/K²."""
     ratio = [separable_ratio(int(n), SEPARABLE_K) for n in SEPARABLE_N]
     fig = go.Figure(go.Scatter(x=SEPARABLE_N, y=ratio, mode="lines", line=dict(color=PALETTE[2], width=3),
-                               hovertemplate="N=%{x}: %{y:.3f}× the MACs<extra></extra>"))
+                               hovertemplate=t("story.separable_hover") + "<extra></extra>"))
     floor = 1 / SEPARABLE_K ** 2
     fig.add_hline(y=floor, line=dict(color=PALETTE[0], dash="dash"),
                   annotation=dict(text=f"1/K² = 1/{SEPARABLE_K ** 2}", font=dict(size=11)))

@@ -88,7 +88,7 @@ def replication_figure(result) -> go.Figure:
     fig.add_trace(go.Scatter(x=[r["setting"] for r in solid], y=[r["relative_speed"] for r in solid],
                              name=t("figt.here"), mode="lines+markers", line=dict(color=PALETTE[0], width=3),
                              marker=dict(color=PALETTE[0], size=11),
-                             hovertemplate="%{x}: %{y:.2f}× here<extra></extra>"))
+                             hovertemplate=t("figt.here_hover") + "<extra></extra>"))
     shaky = [r for r in rows if r["unstable"]]
     if shaky:
         fig.add_trace(_unstable_trace([r["setting"] for r in shaky], [r["relative_speed"] for r in shaky], shaky))

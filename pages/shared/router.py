@@ -19,14 +19,14 @@ from . import classroom, ui
 # Served by the app itself: a material icon as page_icon makes every browser fetch its favicon from Google's servers
 FAVICON = Path(__file__).resolve().parents[2] / "assets" / "favicon.png"
 PAGES = [
-    # (file, title, icon, url_path)
-    ("pages/home.py", "Home", ":material/home:", ""),
-    ("pages/lesson.py", "Lesson", ":material/school:", "lesson"),
-    ("pages/connectivity.py", "Connectivity", ":material/hub:", "connectivity"),
-    ("pages/cost.py", "Cost", ":material/calculate:", "cost"),
-    ("pages/gdc.py", "GDC vs GAP lab", ":material/center_focus_strong:", "gdc"),
-    ("pages/timing.py", "Timings", ":material/timer:", "timing"),
-    ("pages/inspect.py", "Model inspector", ":material/account_tree:", "inspect"),
+    # (file, icon, url_path); a page's title is page.<url_path or home> in the language files
+    ("pages/home.py", ":material/home:", ""),
+    ("pages/lesson.py", ":material/school:", "lesson"),
+    ("pages/connectivity.py", ":material/hub:", "connectivity"),
+    ("pages/cost.py", ":material/calculate:", "cost"),
+    ("pages/gdc.py", ":material/center_focus_strong:", "gdc"),
+    ("pages/timing.py", ":material/timer:", "timing"),
+    ("pages/inspect.py", ":material/account_tree:", "inspect"),
 ]
 _run = threading.local()  # each session's script runs in its own thread
 
@@ -38,11 +38,11 @@ def routed() -> bool:
 
 def main() -> None:
     """One run of the app: navigation, shared sidebar controls, the chosen page, then the URL."""
-    st.set_page_config(page_title="gconv: group convolution, made visible", page_icon=str(FAVICON), layout="wide")
+    classroom.language()  # first: the tab's title and the page titles are in the reader's language
+    st.set_page_config(page_title=t("app.title"), page_icon=str(FAVICON), layout="wide")
     # Our own links replace Streamlit's menu: its page switch drops the query string, ours carry the layer.
-    page = st.navigation([st.Page(f, title=t, icon=i, url_path=u or None, default=not u) for f, t, i, u in PAGES],
-                         position="hidden")
-    classroom.language()
+    page = st.navigation([st.Page(f, title=t(f"page.{u or 'home'}"), icon=i, url_path=u or None, default=not u)
+                          for f, i, u in PAGES], position="hidden")
     presenting = classroom.presenting()
     menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
@@ -51,7 +51,7 @@ def main() -> None:
         spec = ui.layer_controls()
         with menu:
             classroom.language_control(st)
-            for f, _, icon, url in PAGES:
+            for f, icon, url in PAGES:
                 st.page_link(f, label=t(f"page.{url or 'home'}"), icon=icon, query_params=ui.link_params(spec))
             st.divider()
         if presenting:

@@ -16,7 +16,7 @@ from .mobilenet import mobilenet_v1, mobilenet_v2
 from .resnext import resnext50_32x4d
 from .shufflenet import shufflenet_v2
 from .xception import xception
-from ...i18n import say
+from ...i18n import say, t
 from ...text import outside
 
 BUILDERS: dict[str, Callable[[], nn.Module]] = {
@@ -28,9 +28,11 @@ NAMES = tuple(BUILDERS)
 INPUT_SIZES = {"alexnet": (227, 227), "mobilenet_v1": (224, 224), "mobilenet_v2": (224, 224),
                "shufflenet_v2": (224, 224), "resnext50_32x4d": (224, 224), "xception": (299, 299),
                "mobilefacenet": (112, 112)}
-TITLES = {"alexnet": "AlexNet (2012, Caffe reference: groups in conv2/4/5)", "mobilenet_v1": "MobileNetV1 1.0-224",
-          "mobilenet_v2": "MobileNetV2 1.0-224", "shufflenet_v2": "ShuffleNet V2 1.0x",
-          "resnext50_32x4d": "ResNeXt-50 32×4d", "xception": "Xception", "mobilefacenet": "MobileFaceNet (112×112)"}
+
+
+def title(name: str) -> str:
+    """A reference network's name as a reader sees it, in this run's language (zoo.title.<name>)."""
+    return t(f"zoo.title.{name}")
 
 
 def build(name: str) -> nn.Module:
