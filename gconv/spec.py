@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .errors import SpecError
-from .i18n import say
+from .i18n import Said, say
 from .text import outside
 
 Pair = tuple[int, int]
@@ -43,9 +43,34 @@ def divisors(n: int) -> list[int]:
     return sorted(set(small + [n // d for d in small]))
 
 
+def divides(G: int, C: int, N: int) -> bool:
+    """The group rule: G splits both the C inputs and the N outputs into equal groups (what nn.Conv2d accepts)."""
+    return G >= 1 and C % G == 0 and N % G == 0
+
+
 def valid_groups(C: int, N: int) -> list[int]:
     """Every G that divides both C and N (the groups nn.Conv2d accepts): valid_groups(64, 128)[-1] == 64."""
-    return [g for g in divisors(C) if N % g == 0]
+    return [g for g in divisors(C) if divides(g, C, N)]
+
+
+def group_problem(G: int, C: int, N: int) -> Said | None:
+    """What is wrong with G for C and N, and the valid G; None when G divides both."""
+    if divides(G, C, N):
+        return None
+    return say("err.must_divide", G=G, C=C, N=N, groups=", ".join(map(str, valid_groups(C, N))))
+
+
+def fit_group(G: int, C: int, N: int) -> tuple[int, Said | None]:
+    """G, or the nearest valid G with a note of what was wrong and what is shown instead (the app's repair).
+
+    >>> G, note = fit_group(3, 64, 128); G, str(note)
+    (4, 'G=3 must divide C=64 and N=128; valid G: 1, 2, 4, 8, 16, 32, 64; showing G=4')
+    """
+    problem = group_problem(G, C, N)
+    if problem is None:
+        return G, None
+    shown = nearest_group(G, C, N)
+    return shown, say("err.group_shown", error=problem, shown=shown)
 
 
 def nearest_group(G: int, C: int, N: int) -> int:
@@ -147,9 +172,9 @@ class ConvSpec:
             object.__setattr__(self, name, _pair(name, getattr(self, name), minimum))
         if not isinstance(self.bias, bool):
             raise SpecError(say("err.bias", value=outside(repr(self.bias), 32)))
-        if self.C % self.G or self.N % self.G:
-            groups = ", ".join(map(str, valid_groups(self.C, self.N)))
-            raise SpecError(say("err.must_divide", G=self.G, C=self.C, N=self.N, groups=groups))
+        problem = group_problem(self.G, self.C, self.N)
+        if problem is not None:
+            raise SpecError(problem)
         for axis, size, k, s, p, d in zip("HW", self.in_hw, self.kernel_size, self.stride_hw,
                                           self.padding_hw, self.dilation_hw):
             if out_size(size, k, s, p, d) < 1:

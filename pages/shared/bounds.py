@@ -11,7 +11,7 @@ from gconv import cost
 from gconv.errors import SpecError
 from gconv.i18n import t
 from gconv.parse import DEFAULTS, FIELDS, format_pair, parse_field
-from gconv.spec import ConvSpec, as_pair, largest_kernel, nearest_group, out_size, valid_groups
+from gconv.spec import ConvSpec, as_pair, fit_group, largest_kernel, out_size
 
 # Inclusive bounds per field for the interactive app (the library itself has no upper bounds).
 LIMITS: dict[str, tuple[int, int]] = {
@@ -92,11 +92,9 @@ def repair_fields(fields: dict, problems: list[str] | None = None) -> Repaired:
     """A valid spec from typed field values (ints, pairs, bool) by the same rules as repair."""
     problems = [] if problems is None else problems
     fields = {name: _clamp_field(name, fields[name], problems) for name in FIELDS}
-    C, N, G = fields["C"], fields["N"], fields["G"]
-    if C % G or N % G:
-        fields["G"] = nearest_group(G, C, N)
-        groups = ", ".join(map(str, valid_groups(C, N)))
-        problems.append(t("bounds.groups", G=G, C=C, N=N, groups=groups, shown=fields["G"]))
+    fields["G"], note = fit_group(fields["G"], fields["C"], fields["N"])
+    if note is not None:
+        problems.append(str(note))
     _fit_kernel(fields, problems)
     return Repaired(ConvSpec(**fields), problems)
 

@@ -16,7 +16,7 @@ from gconv import ConvSpec, GConvError, SpecError, i18n, valid_groups
 from gconv.i18n import say, t
 from gconv.parse import FIELDS, PAIR_FIELDS, parse_bool, parse_int, to_text
 from gconv.presets import PRESETS, find
-from gconv.spec import nearest_group
+from gconv.spec import fit_group
 from gconv.text import markdown, outside
 
 from .bounds import DEFAULT_SPEC, LIMITS, multiplier_limit, repair, repair_fields, with_multiplier
@@ -123,10 +123,9 @@ def layer_controls() -> ConvSpec:
     _number(c2, t("ui.N"), "N", *LIMITS["N"], help=t("ui.N_help"))
     layer = ss[LAYER]
     groups = valid_groups(layer["C"], layer["N"])
-    if layer["G"] not in groups:
-        old = layer["G"]
-        layer["G"] = nearest_group(old, layer["C"], layer["N"])
-        side.caption(t("ui.G_moved", old=old, C=layer["C"], N=layer["N"], G=layer["G"]))
+    layer["G"], note = fit_group(layer["G"], layer["C"], layer["N"])
+    if note is not None:
+        side.caption(str(note))
     ss["w_G"] = layer["G"]
     if len(groups) > 1:
         side.select_slider(t("ui.G"), options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
