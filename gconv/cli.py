@@ -108,13 +108,11 @@ def print_replication(report: dict) -> None:
     env = report["environment"]
     print(f"device {env['device']} ({env['device_name']}), torch {env['torch']}, {env['threads']} threads, batch "
           f"{report['batch']} ({report['batch_note']})")
-    wide = "g" in report["rows"][0]
     print(f"{'row':<6} {'widths':>10} {'FLOPs':>15} {'MAC (elements)':>15} {'median ms':>10} {'spread':>7} "
           f"{'here':>6} {'paper GPU':>10} {'paper ARM':>10}")
     for r in report["rows"]:
-        widths = f"c={r['c']}" if wide else f"{r['c1']},{r['c2']}"
         spread = f"{r['spread']:.0%}" + ("!" if r["unstable"] else "")
-        print(f"{r['setting']:<6} {widths:>10} {r['flops']:>15,} {r['mac']:>15,} {r['median_ms']:>10.3f} {spread:>7} "
+        print(f"{r['setting']:<6} {r['widths']:>10} {r['flops']:>15,} {r['mac']:>15,} {r['median_ms']:>10.3f} {spread:>7} "
               f"{r['relative_speed']:>5.2f}× {r['paper_gpu']:>9.2f}× {r['paper_arm']:>9.2f}×")
     for line in report["findings"]:
         print(f"- {line}")
@@ -188,26 +186,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=spec_report, show=print_spec)
 
-    from .gdc.datasets import DATASETS, REGIONS
+    from .gdc.datasets import DATASETS, REGIONS, WIDTHS
     p = sub.add_parser("gdc", help="train a GDC head and a GAP head side by side")
     p.add_argument("--dataset", default="synthetic", choices=DATASETS)
     p.add_argument("--region", default="centre", choices=REGIONS, help="synthetic only")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--width", type=int, default=16, choices=WIDTHS)
     p.add_argument("--map-size", type=int, default=None)
     p.add_argument("--save-weights", metavar="FILE", default=None,
                    help="also write the run and its learned GDC weights (relative to GAP's) as JSON")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=gdc_report, show=print_gdc)
 
+    from .timing.options import DEVICES, DTYPES, EXPERIMENTS, SWEEPS
     p = sub.add_parser("bench", help="time the layer's torch kernels on this machine")
     p.add_argument("fields", nargs="+", help="NAME=VALUE for C N G [K H W stride padding dilation bias]; "
                                             "unset K, H, W, padding are 3, 56, 56, 1")
-    p.add_argument("--sweep", choices=["groups", "batch"], default=None,
+    p.add_argument("--sweep", choices=SWEEPS, default=None,
                    help="every valid G, or batch sizes 1..64, for the native grouped conv")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
+    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument("--dtype", default="fp32", choices=DTYPES)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--backward", action="store_true", help="time forward + backward")
     p.add_argument("--channels-last", action="store_true")
@@ -218,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=bench_report, show=print_bench)
 
     p = sub.add_parser("replicate", help="ShuffleNet V2's guideline experiments (Ma et al. 2018, Sec. 2) here")
-    p.add_argument("experiment", choices=["shufflenet-g1", "shufflenet-g2"],
+    p.add_argument("experiment", choices=EXPERIMENTS,
                    help="g1: equal widths (Table 1); g2: group convs (Table 2)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--batch", type=int, default=1, help="the paper does not state the batch size; 1 by default")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--min-run-time", type=float, default=0.2)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .spec import ConvSpec, SpecError
+from .spec import ConvSpec, Kind, SpecError
 from .i18n import say
 
 
@@ -131,6 +131,12 @@ def follow_up_stack(spec: ConvSpec, layers: int) -> list[ConvSpec]:
         raise SpecError(say("err.stack_layers", layers=layers))
     follow = ConvSpec(C=spec.N, N=spec.N, G=spec.G, K=1, H=1, W=1)
     return [spec] + [follow] * (layers - 1)
+
+
+def shuffle_mixes(spec: ConvSpec) -> bool:
+    """Whether a channel shuffle after spec changes which groups the next layer reads: only a grouped layer
+    (1 < G < C) with more than one output per group has channels to send to other groups."""
+    return spec.kind is Kind.GROUPED and spec.out_per_group > 1
 
 
 def fraction_reached(reach: np.ndarray) -> float:

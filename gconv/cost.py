@@ -13,7 +13,7 @@ from .spec import ConvSpec, Pair, as_pair
 from .i18n import say
 from .text import outside
 
-DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "tf32": 4, "fp64": 8, "int8": 1}  # in the order the app offers
 
 
 def dtype_bytes(dtype: str | int) -> int:
@@ -234,3 +234,33 @@ def summary(spec: ConvSpec, dtype="fp32", batch: int = 1) -> dict:
         "nonzero_per_kernel": kernel_sparsity(spec).nonzero,
         "zeros_per_kernel_if_dense": kernel_sparsity(spec).zeros,
     }
+
+
+def crop_to_budget(spec: ConvSpec, max_macs: int, max_bytes: int) -> ConvSpec | None:
+    """spec with H and W cropped (doubling from the smallest map with an output) until its dense equivalent (G=1)
+    would pass max_macs or max_bytes (weights + activations); spec itself if it fits, None if not even one
+    output pixel does.
+
+    >>> crop_to_budget(ConvSpec(C=64, N=64, G=64, K=3, H=224, W=224, padding=1), 20_000_000, 2**26).in_hw
+    (16, 16)
+
+    (1, 2, 4, 8, 16, then 32: dense 64·64·9·16·16 = 9.4 M MACs fits, 64·64·9·32·32 = 37.7 M does not.)
+    """
+    def fits(s: ConvSpec) -> bool:
+        dense = s.dense()
+        return macs(dense) <= max_macs and weight_bytes(dense) + activation_bytes(dense) <= max_bytes
+
+    if fits(spec):
+        return spec
+    h, w = (max(1, d * (k - 1) + 1 - 2 * p)
+            for k, p, d in zip(spec.kernel_size, spec.padding_hw, spec.dilation_hw))
+    best = None
+    while h <= spec.H and w <= spec.W:
+        candidate = spec.replace(H=h, W=w)
+        if not fits(candidate):
+            break
+        best = candidate
+        h, w = min(spec.H, h * 2), min(spec.W, w * 2)
+        if (h, w) == best.in_hw:
+            break
+    return best

@@ -78,6 +78,16 @@ def nearest_group(G: int, C: int, N: int) -> int:
     return min(valid_groups(C, N), key=lambda g: (abs(math.log(g) - math.log(max(G, 1))), g))
 
 
+def with_multiplier(fields: dict, m: int) -> dict:
+    """Layer fields with N = m·C, a depthwise layer's depth multiplier m."""
+    return {**fields, "N": m * fields["C"]}
+
+
+def largest_multiplier(C: int, n_max: int) -> int:
+    """The largest depth multiplier m with N = m·C ≤ n_max (at least 1)."""
+    return max(1, n_max // C)
+
+
 def kind_of(C: int, N: int, G: int, kernel: Pair, in_hw: Pair, padding: Pair) -> Kind:
     """The kind rule: G = C is depthwise (GDC when the unpadded kernel covers the whole map), 1 < G grouped,
     else pointwise for 1×1 or standard. A padding it cannot tell (ONNX SAME_*) is passed as negative.
@@ -241,6 +251,21 @@ class ConvSpec:
         return (self.N, *self.out_hw)
 
     # --- kind -----------------------------------------------------------------------------------
+    @property
+    def kernel_shape(self) -> tuple[int, int, int]:
+        """(C/G, Kh, Kw), one kernel's shape: the weight_shape of each of the N kernels."""
+        return self.weight_shape[1:]
+
+    @property
+    def last_kernel(self) -> int:
+        """The last kernel's index, N − 1 (kernels and channels are numbered from 0)."""
+        return self.N - 1
+
+    @property
+    def last_position(self) -> Pair:
+        """The last output position, (Ho − 1, Wo − 1)."""
+        return tuple(size - 1 for size in self.out_hw)
+
     @property
     def multiplier(self) -> int | None:
         """Depth multiplier m = N/C when G = C (depthwise), else None."""

@@ -7,7 +7,7 @@ from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachab
 from gconv.spec import Kind
 from gconv.i18n import t
 from pages.shared import router, ui
-from pages.shared.bounds import live_spec
+from pages.shared.bounds import PAGE_LIMITS, live_spec
 
 VIEWS = {"groups": ":material/hub: ", "sliding": ":material/view_in_ar: "}  # icon; the label is conn.view.<key>
 
@@ -39,9 +39,8 @@ def _on_click() -> None:
 
 def kernel_control(spec: ConvSpec, where, label: str = "conn.n") -> int:
     """Kernel n, shared by both views."""
-    kernels = range(spec.N)
-    return ui.bound_widget(where.number_input, t(label), "n", 0, ui.int_in(0, 4095), fit=lambda v: min(v, kernels[-1]),
-                           min_value=0, max_value=kernels[-1], step=1)
+    return ui.bound_widget(where.number_input, t(label), "n", 0, ui.int_in(*PAGE_LIMITS["n"]),
+                           fit=lambda v: min(v, spec.last_kernel), min_value=0, max_value=spec.last_kernel, step=1)
 
 
 def kernel_section(spec: ConvSpec) -> int:
@@ -49,7 +48,7 @@ def kernel_section(spec: ConvSpec) -> int:
     left, right = st.columns([1, 3])
     n = kernel_control(spec, left, "conn.n_click")
     reads = connectivity.inputs_of(spec, n)
-    left.metric(t("conn.weight_shape"), " × ".join(map(str, spec.weight_shape[1:])))
+    left.metric(t("conn.weight_shape"), " × ".join(map(str, spec.kernel_shape)))
     span = t("conn.one_channel", c=reads.start) if len(reads) == 1 else t("conn.channels", first=reads.start,
                                                                             last=reads.stop - 1)
     left.markdown(t("conn.kernel_reads", n=n, g=connectivity.group_of(spec, n), span=span, count=len(reads), C=spec.C))
@@ -74,8 +73,8 @@ def mask_section(spec: ConvSpec) -> None:
 def stack_section(spec: ConvSpec) -> None:
     st.subheader(t("conn.c"))
     left, right = st.columns([1, 3])
-    layers = ui.bound_widget(left.slider, t("conn.layers"), "layers", 2, ui.int_in(2, 4), min_value=2,
-                             max_value=4)
+    lo, hi = PAGE_LIMITS["layers"]
+    layers = ui.bound_widget(left.slider, t("conn.layers"), "layers", 2, ui.int_in(lo, hi), min_value=lo, max_value=hi)
     shuffle = ui.bound_widget(left.toggle, t("conn.shuffle"), "shuffle", False, ui.flag,
                               to_url=lambda v: "true" if v else "false")
     stack = connectivity.follow_up_stack(spec, layers)
@@ -89,7 +88,7 @@ def stack_section(spec: ConvSpec) -> None:
     title = t("conn.reach_title_with" if shuffle else "conn.reach_title_without", layers=layers,
               share=f"{connectivity.fraction_reached(reach):.1%}")
     right.plotly_chart(reachability_figure(reach, title), key="reach_chart", config={"displayModeBar": False})
-    if shuffle and spec.kind is Kind.GROUPED and spec.out_per_group > 1:
+    if shuffle and connectivity.shuffle_mixes(spec):
         right.plotly_chart(shuffle_figure(spec.N, spec.G), key="shuffle_chart", config={"displayModeBar": False})
     elif shuffle:
         right.caption(t("conn.nothing_to_mix", G=spec.G, per=spec.out_per_group))
@@ -134,11 +133,11 @@ def torch_cell(fields: tuple, n: int, i: int, j: int) -> float:
 
 def position_controls(spec: ConvSpec, where) -> tuple[int, int]:
     """The output position (i, j) shared by the 3-D view and the numbers view."""
-    rows, cols = (range(size) for size in spec.out_hw)
-    i = ui.bound_widget(where.number_input, t("conn.i"), "i", 0, ui.int_in(0, 1023), fit=lambda v: min(v, rows[-1]),
-                        min_value=0, max_value=rows[-1], step=1)
-    j = ui.bound_widget(where.number_input, t("conn.j"), "j", 0, ui.int_in(0, 1023),
-                        fit=lambda v: min(v, cols[-1]), min_value=0, max_value=cols[-1], step=1)
+    last_i, last_j = spec.last_position
+    i = ui.bound_widget(where.number_input, t("conn.i"), "i", 0, ui.int_in(*PAGE_LIMITS["i"]),
+                        fit=lambda v: min(v, last_i), min_value=0, max_value=last_i, step=1)
+    j = ui.bound_widget(where.number_input, t("conn.j"), "j", 0, ui.int_in(*PAGE_LIMITS["j"]),
+                        fit=lambda v: min(v, last_j), min_value=0, max_value=last_j, step=1)
     return i, j
 
 
@@ -191,7 +190,7 @@ def render() -> None:
     spec = ui.current_spec()
     st.title(t("page.connectivity"))
     st.markdown(t("conn.summary", kind=spec.kind_label, C=spec.C, G=spec.G, cg=spec.in_per_group,
-                  N=spec.N, shape="×".join(map(str, spec.weight_shape[1:]))))
+                  N=spec.N, shape="×".join(map(str, spec.kernel_shape))))
     # Two views, one at a time: the 3-D view's WebGL scene alone costs a first visit more than the rest of the
     # page, so it is drawn when asked for (one click, and kept in the link).
     view = ui.bound_widget(st.segmented_control, t("conn.view_label"), "view", "groups", ui.one_of(list(VIEWS)),

@@ -6,8 +6,9 @@ from gconv.fmt import number
 from gconv.i18n import t
 from gconv.plots.cost import group_sweep_figure, separable_figure
 from pages.shared import router, ui
+from pages.shared.bounds import PAGE_LIMITS
 
-DTYPES = ["fp32", "fp16", "bf16", "fp64", "int8"]
+DTYPES = list(cost.DTYPE_BYTES)
 
 
 def render() -> None:
@@ -18,8 +19,9 @@ def render() -> None:
                           options=list(cost.OPS_PER_MAC), format_func=cost.OPS_LABELS.get, required=True)
     dtype = ui.bound_widget(c2.segmented_control, t("cost.dtype"), "dtype", "fp32", ui.one_of(DTYPES), options=DTYPES,
                             required=True)
-    batch = ui.bound_widget(c3.number_input, t("cost.batch"), "batch", 1, ui.int_in(1, 4096), min_value=1,
-                            max_value=4096, step=1)
+    lo, hi = PAGE_LIMITS["batch"]
+    batch = ui.bound_widget(c3.number_input, t("cost.batch"), "batch", 1, ui.int_in(lo, hi), min_value=lo,
+                            max_value=hi, step=1)
     ops, dtype = ops or "MAC", dtype or "fp32"
     count = cost.in_ops(cost.macs(spec), ops)
     m = st.columns(4)

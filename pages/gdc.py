@@ -2,9 +2,10 @@
 import streamlit as st
 
 from gconv import cost
-from gconv.gdc.datasets import DATASETS, IMAGE_SIZES, REGIONS, build, default_map_size, map_sizes
+from gconv.gdc.datasets import DATASETS, IMAGE_SIZES, REGIONS, WIDTHS, build, default_map_size, map_sizes
 from gconv.i18n import say, t
 from pages.shared import router, ui
+from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
 
@@ -18,14 +19,17 @@ def controls():
     region = ui.bound_widget(c[1].selectbox, t("gdc.region"), "region", "centre", ui.one_of(REGIONS),
                              options=list(REGIONS), disabled=dataset != "synthetic", help=t("gdc.region_help"),
                              format_func=lambda r: t(f"gdc.region.{r}"))
-    width = ui.bound_widget(c[2].select_slider, t("gdc.width"), "width", 16, ui.int_in(4, 32),
-                            options=[4, 8, 16, 24, 32])
+    width = ui.bound_widget(c[2].select_slider, t("gdc.width"), "width", 16, ui.int_in(*PAGE_LIMITS["width"]),
+                            fit=lambda w: w if w in WIDTHS else 16, options=WIDTHS)
     sizes, default_map = map_sizes(dataset), default_map_size(dataset)
-    size = ui.bound_widget(c[3].selectbox, t("gdc.map"), "map", default_map, ui.int_in(2, 24),
+    size = ui.bound_widget(c[3].selectbox, t("gdc.map"), "map", default_map, ui.int_in(*PAGE_LIMITS["map"]),
                            fit=lambda m: m if m in sizes else default_map, options=sizes, format_func=lambda m: f"{m}×{m}",
                            help=t("gdc.map_help", size=IMAGE_SIZES[dataset]))
-    epochs = ui.bound_widget(c[4].number_input, t("gdc.epochs"), "epochs", 8, ui.int_in(1, 20), min_value=1, max_value=20)
-    seed = ui.bound_widget(c[5].number_input, t("gdc.seed"), "seed", 0, ui.int_in(0, 999), min_value=0, max_value=999)
+    lo, hi = PAGE_LIMITS["epochs"]
+    epochs = ui.bound_widget(c[4].number_input, t("gdc.epochs"), "epochs", 8, ui.int_in(lo, hi), min_value=lo,
+                             max_value=hi)
+    lo, hi = PAGE_LIMITS["seed"]
+    seed = ui.bound_widget(c[5].number_input, t("gdc.seed"), "seed", 0, ui.int_in(lo, hi), min_value=lo, max_value=hi)
     return GDCConfig(dataset=dataset, region=region, width=width, map_size=size, epochs=epochs, seed=seed)
 
 
@@ -66,10 +70,10 @@ def show_result(result, config) -> None:
     st.subheader(t("gdc.learned"))
     left, right = st.columns(2)
     epoch = ui.bound_widget(left.slider, t("gdc.replay"), "epoch", config.epochs,
-                            ui.int_in(0, 20), fit=lambda e: min(e, config.epochs), min_value=0,
+                            ui.int_in(*PAGE_LIMITS["epoch"]), fit=lambda e: min(e, config.epochs), min_value=0,
                             max_value=config.epochs)
-    channel = ui.bound_widget(right.number_input, t("gdc.channel"), "channel", 0, ui.int_in(0, 31),
-                              fit=lambda c: min(c, config.width - 1), min_value=0, max_value=config.width - 1)
+    channel = ui.bound_widget(right.number_input, t("gdc.channel"), "channel", 0, ui.int_in(*PAGE_LIMITS["channel"]),
+                              fit=lambda c: min(c, config.last_channel), min_value=0, max_value=config.last_channel)
     st.plotly_chart(weight_maps_figure(result, epoch, channel),
                     key="gdc_maps", config={"displayModeBar": False})
     st.caption(t("gdc.epoch0"))

@@ -8,6 +8,7 @@ import streamlit as st
 from gconv.i18n import t
 from gconv.text import csv_cell, markdown, outside
 from pages.shared import router, ui
+from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
 
@@ -104,9 +105,9 @@ def reach_section(report, get_reach, selected: int) -> None:
     n = len(report.layers)
     label = lambda i: f"#{i} {outside(report.layers[i].name)}"  # noqa: E731
     left, right = st.columns(2)
-    a = ui.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, ui.int_in(0, 100_000),
+    a = ui.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, ui.int_in(*PAGE_LIMITS["reach_from"]),
                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
-    b = ui.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, ui.int_in(0, 100_000),
+    b = ui.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, ui.int_in(*PAGE_LIMITS["reach_to"]),
                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
     if a > b:
         st.info(t("inspect.reach_order"))
@@ -160,7 +161,7 @@ def render() -> None:
     st.plotly_chart(by_kind_figure(report), key="kind_chart", config={"displayModeBar": False})
 
     n = len(report.layers)
-    selected = ui.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, ui.int_in(0, 100_000),
+    selected = ui.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, ui.int_in(*PAGE_LIMITS["layer"]),
                                fit=lambda v: min(v, n - 1), options=list(range(n)),
                                format_func=lambda i: f"#{i} {outside(report.layers[i].name)} ("
                                f"{t(f'kind_short.{report.layers[i].kind.value}')}, G={report.layers[i].G})")

@@ -6,8 +6,10 @@ import streamlit as st
 
 from gconv import BudgetError, GConvError
 from gconv.i18n import t
+from gconv.timing.options import DIRECTIONS, EXPERIMENTS as EXPERIMENT_NAMES, LAYOUTS, RUN_TIMES, graphed, is_backward
 from gconv.text import markdown
 from pages.shared import router, ui
+from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
 
@@ -21,25 +23,23 @@ def settings():
     dtypes = shared_memo("dtypes").get_or_compute(device, lambda: supported_dtypes(device))
     dtype = ui.bound_widget(c[1].selectbox, t("cost.dtype"), "tdtype", "fp32", ui.one_of(dtypes), options=dtypes,
                             fit=lambda d: d if d in dtypes else "fp32")
-    layout = ui.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", ui.one_of(["nchw", "channels_last"]),
-                             options=["nchw", "channels_last"])
-    batch = ui.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, ui.int_in(1, 256), min_value=1,
-                            max_value=256)
+    layout = ui.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", ui.one_of(LAYOUTS), options=LAYOUTS)
+    batch = ui.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, ui.int_in(*PAGE_LIMITS["tbatch"]),
+                            min_value=PAGE_LIMITS["tbatch"][0], max_value=PAGE_LIMITS["tbatch"][1])
     c = st.columns(4)
-    direction = ui.bound_widget(c[0].selectbox, t("timing.direction"), "direction", "forward",
-                                ui.one_of(["forward", "forward+backward"]), options=["forward", "forward+backward"],
-                                format_func=lambda d: t(f"timing.direction.{d}"))
+    direction = ui.bound_widget(c[0].selectbox, t("timing.direction"), "direction", DIRECTIONS[0],
+                                ui.one_of(DIRECTIONS), options=DIRECTIONS, format_func=lambda d: t(f"timing.direction.{d}"))
     graph = ui.bound_widget(c[1].toggle, t("timing.graph"), "graph", False, ui.flag,
-                            to_url=lambda v: "true" if v else "false", disabled=device != "cuda",
+                            to_url=lambda v: "true" if v else "false", disabled=not graphed(True, device),
                             help=t("timing.graph_help"))
     cores = os.cpu_count() or 1
-    threads = ui.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2), ui.int_in(1, 256),
-                              fit=lambda t: min(t, cores), min_value=1, max_value=cores, disabled=device != "cpu")
+    threads = ui.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2),
+                              ui.int_in(*PAGE_LIMITS["threads"]), fit=lambda n: min(n, cores), min_value=1,
+                              max_value=cores, disabled=device != "cpu")
     run_time = ui.bound_widget(c[3].select_slider, t("timing.runtime"), "runtime", 0.2,
-                               lambda t: float(ui.one_of(["0.05", "0.1", "0.2", "0.5", "1.0"])(t)),
-                               options=[0.05, 0.1, 0.2, 0.5, 1.0])
+                               lambda text: float(ui.one_of([str(r) for r in RUN_TIMES])(text)), options=RUN_TIMES)
     return TimingConfig(device=device, dtype=dtype, memory_format=layout, batch=batch,
-                        backward=direction == "forward+backward", cuda_graph=bool(graph and device == "cuda"),
+                        backward=is_backward(direction), cuda_graph=graphed(graph, device),
                         threads=threads if device == "cpu" else None, min_run_time=run_time)
 
 
@@ -116,10 +116,11 @@ def replication_section(config) -> None:
     st.subheader(t("timing.replicate_title"))
     st.markdown(t("timing.replicate_intro"))
     c = st.columns([2, 1, 1])
-    name = ui.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", "shufflenet-g2", ui.one_of(list(EXPERIMENTS)),
-                           options=list(EXPERIMENTS), format_func=lambda k: str(EXPERIMENTS[k][0]))
-    batch = ui.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, ui.int_in(1, 64),
-                            min_value=1, max_value=64)
+    name = ui.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", EXPERIMENT_NAMES[0],
+                           ui.one_of(EXPERIMENT_NAMES), options=EXPERIMENT_NAMES,
+                           format_func=lambda k: str(EXPERIMENTS[k][0]))
+    batch = ui.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, ui.int_in(*PAGE_LIMITS["rbatch"]),
+                            min_value=PAGE_LIMITS["rbatch"][0], max_value=PAGE_LIMITS["rbatch"][1])
     slot = st.empty()
     if c[2].button(t("timing.replicate"), key="replicate", type="primary"):
         bar = slot.progress(0.0, text=t("timing.waiting"))
@@ -137,8 +138,7 @@ def replication_section(config) -> None:
         st.info(t("timing.press_replicate"))
         return
     col = {k: t(f"timing.rcol.{k}") for k in ("row", "widths", "mac", "median", "spread", "here", "gpu", "arm")}
-    st.table([{col["row"]: r["setting"], col["widths"] if "c1" in r else "c": f"{r['c1']}, {r['c2']}" if "c1" in r
-               else r["c"], "FLOPs": f"{r['flops']:,}", col["mac"]: f"{r['mac']:,}",
+    st.table([{col["row"]: r["setting"], col["widths"]: r["widths"], "FLOPs": f"{r['flops']:,}", col["mac"]: f"{r['mac']:,}",
                col["median"]: f"{r['median_ms']:,.3f}", col["spread"]: _spread(r),
                col["here"]: f"{r['relative_speed']:.2f}×", col["gpu"]: f"{r['paper_gpu']:.2f}×",
                col["arm"]: f"{r['paper_arm']:.2f}×"} for r in rep.rows])

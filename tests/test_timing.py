@@ -174,3 +174,21 @@ def test_bench_cli():
     if not torch.cuda.is_available():
         r = run("C=16", "N=16", "G=4", "--device", "cuda")
         assert r.returncode == 2 and "not available" in r.stderr
+
+
+def test_the_timing_options_are_the_names_the_harness_and_the_experiments_use():
+    # One list each: the app's controls and the CLI's choices read gconv.timing.options
+    from gconv.timing import options
+    from gconv.timing.harness import DTYPES
+    from gconv.timing.replicate import EXPERIMENTS
+
+    assert tuple(DTYPES) == options.DTYPES and tuple(EXPERIMENTS) == options.EXPERIMENTS
+    assert options.graphed(True, "cuda") and not options.graphed(True, "cpu") and not options.graphed(False, "cuda")
+    assert [options.work_scale(options.is_backward(d)) for d in options.DIRECTIONS] == [1, 3]
+
+
+def test_the_timing_package_loads_torch_only_when_a_name_needs_it():
+    code = ("import sys; from gconv.timing.options import RUNS; from gconv.timing import DeviceLock; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from gconv.gdc.input_size import attempts
+from gconv import GConvError
 from gconv.gdc.training import GDCConfig, train
 
 SEEDS = (0, 1, 2)
@@ -84,3 +85,11 @@ def test_larger_input_breaks_gdc_and_fixes_work(default_runs):
     fixes = {a.approach.split()[0]: a.accuracy for a in rows[1:]}
     assert fixes["resize"] >= 0.95  # resizing back reproduces the training geometry
     assert fixes["GAP,"] <= 0.65
+
+
+@pytest.mark.parametrize("field, value", [("width", 3), ("width", 64), ("epochs", 0), ("epochs", 21), ("epochs", 2.5),
+                                          ("seed", -1), ("seed", 2**31), ("seed", True)])
+def test_a_run_refuses_settings_out_of_range_naming_what_is_valid(field, value):
+    # Oracle: the lab's stated domain (widths 4, 8, 16, 24, 32; 1–20 epochs; seeds 0–2³¹−1), which the CLI shares
+    with pytest.raises(GConvError, match=f"{field}=.*valid: "):
+        GDCConfig(**{field: value})

@@ -178,6 +178,9 @@ def digits(seed: int = 0, test_fraction: float = 0.3) -> Dataset:
 
 
 DATASETS = ("synthetic", "faces", "faces-aligned", "digits")
+WIDTHS = (4, 8, 16, 24, 32)  # backbone channels C a run may have (the app's slider, the CLI's choices)
+EPOCHS = (1, 20)  # a run's epochs, inclusive: each takes seconds on a CPU
+SEEDS = (0, 2**31 - 1)  # torch and numpy both take these
 IMAGE_SIZES = {"synthetic": SYNTHETIC_SIZE, "faces": FACE_SIZE, "faces-aligned": FACE_SIZE, "digits": 8}
 # What each dataset is, in words: in the language files (gdc.describe.<name>), shown by the lab.
 

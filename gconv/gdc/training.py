@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from ..errors import GConvError
 from ..i18n import say, t
 from ..machine import torch_settings
-from .datasets import Dataset, build, default_map_size, map_sizes
+from ..text import outside
+from .datasets import EPOCHS, SEEDS, WIDTHS, Dataset, build, default_map_size, map_sizes
 from .heads import Classifier
 
 
@@ -32,8 +33,19 @@ class GDCConfig:
     batch_size: int = 64
     threads: int = 2  # torch CPU threads while training
 
+    @property
+    def last_channel(self) -> int:
+        """The backbone's last channel index, width − 1."""
+        return self.width - 1
+
     def __post_init__(self):
         sizes = map_sizes(self.dataset)  # also refuses an unknown dataset
+        if self.width not in WIDTHS:
+            raise GConvError(say("err.setting", name="width", value=self.width, valid=", ".join(map(str, WIDTHS))))
+        for name, (lo, hi) in (("epochs", EPOCHS), ("seed", SEEDS)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise GConvError(say("err.setting", name=name, value=outside(repr(value), 32), valid=f"{lo}–{hi}"))
         if self.map_size is None:
             object.__setattr__(self, "map_size", default_map_size(self.dataset))
         elif self.map_size not in sizes:

@@ -16,8 +16,9 @@ from ..equivalence import gap, gdc_conv, gdc_sum, native_conv, split_conv
 from ..errors import BudgetError, GConvError
 from ..spec import ConvSpec, valid_groups
 from .harness import DTYPES, TimingConfig, measure_cases, measurement_settings, resolve_device
+from .options import graphed, work_scale
 from .roofline import Peaks, attainable
-from ..i18n import say
+from ..i18n import Said, say
 from ..text import outside
 
 MEMORY_BUDGET = 2 * 2**30  # bytes of tensors one timing run may allocate
@@ -114,11 +115,12 @@ def allocation(items: list[Timed]) -> int:
     inputs = {(t.config.batch, t.layer.C, t.layer.H, t.layer.W): cost.input_bytes(t.layer, t.config.dtype,
                                                                                   t.config.batch) for t in items}
     held = sum(inputs.values()) + sum(t.case.weight_bytes for t in items) + max(t.case.output_bytes for t in items)
-    return held * (3 if items[0].config.backward else 1)
+    return held * work_scale(items[0].config.backward)
 
 
-def budget_problem(items: list[Timed]) -> str | None:
-    """Why timing these cases together would exceed the budgets, or None when it fits (nothing allocated)."""
+def budget_problem(items: list[Timed]) -> Said | None:
+    """Why timing these cases together would exceed the budgets (said in the reader's language), or None when it
+    fits; nothing is allocated."""
     need = allocation(items)
     config = items[0].config
     if need > MEMORY_BUDGET:
@@ -126,7 +128,7 @@ def budget_problem(items: list[Timed]) -> str | None:
                    batch=config.batch)
     if resolve_device(config.device) == "cpu":
         for t in items:
-            work = t.case.flops * (3 if config.backward else 1)
+            work = t.case.flops * work_scale(config.backward)
             if work > CPU_CALL_BUDGET:
                 return say("err.budget_cpu", case=LABELS[t.case.name], gflop=f"{work / 1e9:,.0f}",
                            limit=f"{CPU_CALL_BUDGET / 1e9:,.0f}")
@@ -208,7 +210,7 @@ def time_items(items: list[Timed], config: TimingConfig, peaks: Peaks | None = N
             timings = measure_cases(steps, config, device, progress, own)
     if progress:
         progress(1.0, say("timing.progress.done"))
-    scale = 3 if config.backward else 1
+    scale = work_scale(config.backward)
     rows = []
     for i, t in enumerate(items):
         m = timings[i]
@@ -269,7 +271,7 @@ def script(spec: ConvSpec, config: TimingConfig) -> str:
     else:
         lines += ["def step():", "    with torch.no_grad():", "        F.conv2d(x, w, **kw)"]
     lines += ["", "torch.backends.cudnn.benchmark = True", f"for _ in range({config.warmup}):", "    step()"]
-    if config.cuda_graph and device == "cuda":
+    if graphed(config.cuda_graph, device):
         lines += ["s = torch.cuda.Stream(); s.wait_stream(torch.cuda.current_stream())",
                   "with torch.cuda.stream(s):", "    [step() for _ in range(3)]",
                   "torch.cuda.current_stream().wait_stream(s)",

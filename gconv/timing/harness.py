@@ -15,6 +15,7 @@ import torch.utils.benchmark as benchmark
 from ..errors import GConvError
 from ..machine import DEVICE, native_stderr_silenced, torch_settings, wait_for_quiet
 from .noise import ROUNDS, settle
+from .options import DIRECTIONS, graphed
 from .roofline import Peaks, datasheet
 from ..i18n import say
 from ..text import outside
@@ -130,8 +131,8 @@ def environment(config: TimingConfig, used: dict | None = None) -> dict:
             pass
     env = {"device": device, "device_name": device_name(device), "torch": torch.__version__,
            "threads": used["threads"], "dtype": config.dtype, "memory_format": config.memory_format,
-           "batch": config.batch, "direction": "forward+backward" if config.backward else "forward",
-           "cuda_graph": bool(config.cuda_graph and device == "cuda"),
+           "batch": config.batch, "direction": DIRECTIONS[1] if config.backward else DIRECTIONS[0],
+           "cuda_graph": graphed(config.cuda_graph, device),
            "tf32_matmul": used["tf32_matmul"], "tf32_cudnn": used["tf32_cudnn"]}
     if "waited_for_quiet_s" in used:  # rounds held back while other programs used the cores
         env["waited_for_quiet_s"] = round(used["waited_for_quiet_s"], 2)
@@ -207,7 +208,7 @@ def measure_cases(steps: dict[Hashable, Callable[[], object]], config: TimingCon
         for _ in range(config.warmup):
             step()
         kernels[name] = kernels_of(step, device)
-        run = _graphed(step) if (config.cuda_graph and device == "cuda") else step
+        run = _graphed(step) if graphed(config.cuda_graph, device) else step
         timers[name] = benchmark.Timer("run()", globals={"run": run}, num_threads=threads)
         once = timers[name].timeit(1).mean
         numbers[name] = max(1, int(config.min_run_time / ROUNDS / max(once, 1e-9)))

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .options import varies_groups
 from ..i18n import t
 from ..plots.style import PALETTE, base_layout
 from .roofline import Peaks
@@ -92,7 +93,7 @@ def replication_figure(result) -> go.Figure:
     shaky = [r for r in rows if r["unstable"]]
     if shaky:
         fig.add_trace(_unstable_trace([r["setting"] for r in shaky], [r["relative_speed"] for r in shaky], shaky))
-    axis = t("figt.g2_axis") if result.name == "shufflenet-g2" else t("figt.g1_axis")
+    axis = t("figt.g2_axis") if varies_groups(result.name) else t("figt.g1_axis")
     base_layout(fig, f"{result.title}<br><sup>{t('figt.replication_sub', batch=result.config.batch)}</sup>", height=420)
     fig.update_xaxes(title=axis, type="category")
     fig.update_yaxes(title=t("figt.relative_axis"), rangemode="tozero")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from .options import varies_groups
 from .. import cost
 from ..equivalence import native_conv
 from ..errors import GConvError
@@ -57,7 +58,7 @@ EXPERIMENTS = {
 def layers(name: str, row: PaperRow) -> list[ConvSpec]:
     """The convs one row runs, in order: 10 group convs c→c (G2), or 10 blocks c1→c2→c1 (G1)."""
     c1, c2 = row.widths
-    if name == "shufflenet-g2":
+    if varies_groups(name):
         return [ConvSpec(C=c1, N=c1, G=row.g, K=1, H=SIZE, W=SIZE)] * DEPTH
     up, down = ConvSpec(C=c1, N=c2, G=1, K=1, H=SIZE, W=SIZE), ConvSpec(C=c2, N=c1, G=1, K=1, H=SIZE, W=SIZE)
     return [up, down] * DEPTH
@@ -118,9 +119,9 @@ def measure_replication(name: str, config: TimingConfig, progress: Callable[[flo
     rows = []
     for row in paper:
         specs, t = layers(name, row), timings[row.label]
-        key = {"g": row.g, "c": row.widths[0]} if name == "shufflenet-g2" else {"c1": row.widths[0],
-                                                                                 "c2": row.widths[1]}
-        rows.append({"setting": row.label, **key, "flops": config.batch * sum(cost.flops(s) for s in specs),
+        key = {"g": row.g, "c": row.widths[0]} if varies_groups(name) else {"c1": row.widths[0], "c2": row.widths[1]}
+        widths = f"c={row.widths[0]}" if varies_groups(name) else f"{row.widths[0]}, {row.widths[1]}"
+        rows.append({"setting": row.label, **key, "widths": widths, "flops": config.batch * sum(cost.flops(s) for s in specs),
                      "mac": cost.memory_access_cost(specs[0]), "median_ms": t.median * 1e3, "spread": t.spread,
                      "unstable": t.unstable, "note": t.note, "relative_speed": first / t.median,
                      "paper_gpu": row.gpu / paper[0].gpu, "paper_arm": row.arm / paper[0].arm,

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .options import RUNS
 from ..errors import GConvError
 from ..spec import ConvSpec
 from .cases import check_budget, group_items, layer_items, sweep_batch, sweep_groups, time_layer
@@ -20,7 +21,6 @@ from .roofline import Peaks
 from ..i18n import plain, say
 from ..text import outside
 
-RUNS = ("layer", "groups", "batch")  # one layer's cases, every valid G, batch sizes (labels: timing.run.* in assets)
 Progress = Callable[[float, str], None]
 
 

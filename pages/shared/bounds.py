@@ -9,14 +9,34 @@ from dataclasses import dataclass, field
 
 from gconv import cost
 from gconv.errors import SpecError
+from gconv.gdc.datasets import EPOCHS, IMAGE_SIZES, WIDTHS
 from gconv.i18n import t
 from gconv.parse import DEFAULTS, FIELDS, format_pair, parse_field
-from gconv.spec import ConvSpec, as_pair, fit_group, largest_kernel, out_size
+from gconv.spec import ConvSpec, as_pair, fit_group, largest_kernel, largest_multiplier, out_size
 
 # Inclusive bounds per field for the interactive app (the library itself has no upper bounds).
 LIMITS: dict[str, tuple[int, int]] = {
     "C": (1, 4096), "N": (1, 4096), "G": (1, 4096), "K": (1, 256),
     "H": (1, 1024), "W": (1, 1024), "stride": (1, 16), "padding": (0, 128), "dilation": (1, 16),
+}
+
+
+def _indices(field: str) -> tuple[int, int]:
+    """The indices 0 … largest−1 of a field's largest value."""
+    return 0, LIMITS[field][1] - 1
+
+
+# Every other number a page takes from its link or a control, with the range both accept (inclusive)
+PAGE_LIMITS: dict[str, tuple[int, int]] = {
+    "n": _indices("N"),  # a kernel's index (clamped again to the layer's N)
+    "i": _indices("H"), "j": _indices("W"),  # an output position (clamped again to Ho, Wo)
+    "layers": (2, 4),  # stacked layers in the reachability view
+    "batch": (1, 4096),  # the cost page's batch
+    "tbatch": (1, 256), "threads": (1, 256),  # a timing's batch and CPU threads (threads clamped to the cores)
+    "rbatch": (1, 64),  # the replication's batch
+    "width": (min(WIDTHS), max(WIDTHS)), "epochs": EPOCHS, "seed": (0, 999),  # a GDC run (the library allows more seeds)
+    "map": (1, max(IMAGE_SIZES.values())), "epoch": (0, EPOCHS[1]), "channel": (0, max(WIDTHS) - 1),
+    "layer": (0, 100_000), "reach_from": (0, 100_000), "reach_to": (0, 100_000),  # a network's layer row
 }
 # The first layer a student sees: small enough that every edge, label and number is drawn (presets keep the
 # papers' real sizes).
@@ -106,35 +126,9 @@ LIVE_MAX_BYTES = 64 * 2**20
 
 def live_spec(spec: ConvSpec) -> ConvSpec | None:
     """spec with H, W cropped so the dense equivalent fits the live budget; None if even 1 output pixel won't."""
-    def fits(s: ConvSpec) -> bool:
-        dense = s.dense()
-        return (cost.macs(dense) <= LIVE_MAX_MACS and
-                cost.weight_bytes(dense) + cost.activation_bytes(dense) <= LIVE_MAX_BYTES)
-    if fits(spec):
-        return spec
-    smallest = []
-    for size, k, p, d in zip(spec.in_hw, spec.kernel_size, spec.padding_hw, spec.dilation_hw):
-        smallest.append(max(1, d * (k - 1) + 1 - 2 * p))
-    best = None
-    h, w = smallest
-    while h <= spec.H and w <= spec.W:
-        candidate = spec.replace(H=h, W=w)
-        if not fits(candidate):
-            break
-        best = candidate
-        h, w = min(spec.H, h * 2), min(spec.W, w * 2)
-        if (h, w) == best.in_hw:
-            break
-    return best
-
-
+    return cost.crop_to_budget(spec, LIVE_MAX_MACS, LIVE_MAX_BYTES)
 
 
 def multiplier_limit(C: int) -> int:
     """The largest depth multiplier m whose N = m·C stays within the app's N bound."""
-    return max(1, LIMITS["N"][1] // C)
-
-
-def with_multiplier(fields: dict, m: int) -> dict:
-    """Layer fields with N = m·C (a depthwise layer's depth multiplier m)."""
-    return {**fields, "N": m * fields["C"]}
+    return largest_multiplier(C, LIMITS["N"][1])

@@ -19,7 +19,9 @@ from gconv.presets import PRESETS, find
 from gconv.spec import fit_group
 from gconv.text import markdown, outside
 
-from .bounds import DEFAULT_SPEC, LIMITS, multiplier_limit, repair, repair_fields, with_multiplier
+from gconv.spec import with_multiplier
+
+from .bounds import DEFAULT_SPEC, LIMITS, multiplier_limit, repair, repair_fields
 
 # Session-state keys (widget keys are "w_<field>" for the layer and "wp_<url key>" for page values).
 LAYER = "_layer"  # canonical layer fields: ints, (h, w) pairs, bias bool
