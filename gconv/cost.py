@@ -200,14 +200,24 @@ class Pooling:
     adds: int  # plain additions (no multiply)
 
 
+def gdc_layer(C: int, H: int, W: int) -> ConvSpec:
+    """The global depthwise conv over a C×H×W map: G = C, kernel H×W, no padding, output C×1×1."""
+    return ConvSpec(C=C, N=C, G=C, K=(H, W), H=H, W=W)
+
+
 def gap_cost(C: int, H: int, W: int) -> Pooling:
     """Global average pooling: 0 params; C·H·W adds (H·W−1 sums and one 1/(H·W) scale per channel)."""
     return Pooling("GAP", params=0, macs=0, adds=C * H * W)
 
 
+def gap_bytes(C: int, H: int, W: int, dtype: str = "fp32", batch: int = 1) -> int:
+    """Bytes global average pooling moves at least: it reads the C×H×W map and writes C means, per sample."""
+    return batch * (C * H * W + C) * dtype_bytes(dtype)
+
+
 def gdc_cost(C: int, H: int, W: int) -> Pooling:
     """Global depthwise conv (kernel H×W, G=C, no bias): C·H·W weights and C·H·W MACs."""
-    spec = ConvSpec(C=C, N=C, G=C, K=(H, W), H=H, W=W)
+    spec = gdc_layer(C, H, W)
     return Pooling("GDC", params=params(spec), macs=macs(spec), adds=0)
 
 

@@ -86,7 +86,7 @@ def show_result(result, config) -> None:
     gdc, gap = cost.gdc_cost(C, M, M), cost.gap_cost(C, M, M)
     head, params, formula = t("gdc.head"), t("ledger.params"), t("ledger.col.formula")
     ui.table([{head: t("gdc.head_gdc"), params: f"{gdc.params:,}", "MACs": f"{gdc.macs:,}",
-               formula: f"C·M·M = {C}·{M}·{M}"},
+               formula: t("gdc.gdc_formula", C=C, M=M)},
               {head: t("gdc.head_gap"), params: "0", "MACs": t("gdc.gap_macs", adds=f"{gap.adds:,}"),
                formula: t("gdc.gap_formula", C=C, M=M)}])
 

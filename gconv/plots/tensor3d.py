@@ -119,16 +119,16 @@ def plan(spec: ConvSpec, n: int, i: int, j: int) -> View:
         cols_m -= 1
     out_rows, out_cols = _window(ho, rows_m, i), _window(wo, cols_m, j)
 
-    def span(out: range, stride: int, pad: int, kernel: int, dil: int, size: int) -> range:
+    def span(out: range, stride: int, pad: int, kernel: int, dil: int, size: int, outputs: int) -> range:
         lo = out.start * stride - pad
         hi = (out.stop - 1) * stride - pad + (kernel - 1) * dil
         if out.start == 0:
             lo = -pad  # the whole border is drawn when the window starts at the edge
-        if out.stop == (size + 2 * pad - dil * (kernel - 1) - 1) // stride + 1:
+        if out.stop == outputs:  # the window ends at the last output position (spec.out_hw)
             hi = max(hi, min(size - 1 + pad, lo + MAX_SIDE - 1))  # rows the stride never reaches, up to the cap
         return range(lo, hi + 1)
 
-    rows, cols = span(out_rows, sh, ph, kh, dh, spec.H), span(out_cols, sw, pw, kw, dw, spec.W)
+    rows, cols = span(out_rows, sh, ph, kh, dh, spec.H, ho), span(out_cols, sw, pw, kw, dw, spec.W, wo)
     reads = inputs_of(spec, n)
     inputs = pick_channels(spec.C, spec.G, reads.start + min(len(reads), MAX_SLICES) // 2, MAX_SLICES)
     outputs = pick_channels(spec.N, spec.G, n, MAX_SLICES)

@@ -54,10 +54,10 @@ class Timed:
 
 def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
     """The cases for spec at the config's batch and dtype, with forward FLOPs and minimum bytes."""
-    B, b = config.batch, cost.dtype_bytes(config.dtype)
+    B = config.batch
     C, H, W = spec.C, spec.H, spec.W
     depthwise = spec.replace(N=spec.C, G=spec.C)
-    gdc = ConvSpec(C=C, N=C, G=C, K=(H, W), H=H, W=W)
+    gdc = cost.gdc_layer(C, H, W)
     out = []
     for name in names:
         if name in ("grouped", "split"):
@@ -77,7 +77,8 @@ def case_list(spec: ConvSpec, config: TimingConfig, names=CASES) -> list[Case]:
             out.append(Case(name, None, B * cost.flops(gdc), cost.min_bytes(gdc, config.dtype, B),
                             cost.weight_bytes(gdc, config.dtype), cost.output_bytes(gdc, config.dtype, B)))
         elif name == "gap":
-            out.append(Case(name, None, B * C * H * W, (B * C * H * W + B * C) * b, 0, B * C * b))
+            out.append(Case(name, None, B * cost.gap_cost(C, H, W).adds, cost.gap_bytes(C, H, W, config.dtype, B), 0,
+                            cost.output_bytes(gdc, config.dtype, B)))
         else:
             raise GConvError(say("err.case", name=outside(name, 32, quote=True), valid=", ".join(CASES)))
     return out
