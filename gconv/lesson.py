@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from . import connectivity
 from .cost import separable_ratio
@@ -23,14 +24,25 @@ from .parse import parse_count, to_text
 from .text import outside
 
 # The seven steps of the story: (key, the layer the step sets). Small layers, so every edge is drawn.
+class Step(NamedTuple):
+    """One step of the story, told by the lesson, pictured on Home."""
+
+    name: str  # lesson.step.<name> and lesson.text.<name> in the language files
+    layer: ConvSpec  # the small layer the step draws and asks about
+    preset: str  # the paper's real layer Home's button loads (gconv.presets)
+    view: str  # the page that explores it: connectivity, cost or gdc
+
+
+# The story from convolution to GDC: the lesson, Home's pictures and their buttons all read this list
 STEPS = [
-    ("conv", ConvSpec(C=4, N=4, G=1, K=3, H=6, W=6, padding=1)),
-    ("group", ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)),
-    ("sparsity", ConvSpec(C=8, N=8, G=2, K=5, H=6, W=6, padding=2)),
-    ("shuffle", ConvSpec(C=16, N=16, G=4, K=1, H=6, W=6)),
-    ("depthwise", ConvSpec(C=6, N=6, G=6, K=3, H=6, W=6, padding=1)),
-    ("separable", ConvSpec(C=32, N=64, G=1, K=3, H=8, W=8, padding=1)),
-    ("gdc", ConvSpec(C=8, N=8, G=8, K=7, H=7, W=7)),
+    Step("conv", ConvSpec(C=4, N=4, G=1, K=3, H=6, W=6, padding=1), "standard", "connectivity"),
+    Step("group", ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1), "resnext", "connectivity"),
+    # AlexNet conv2: 5×5, G=2 (one half per GPU)
+    Step("sparsity", ConvSpec(C=8, N=8, G=2, K=5, H=6, W=6, padding=2), "alexnet_conv2", "connectivity"),
+    Step("shuffle", ConvSpec(C=16, N=16, G=4, K=1, H=6, W=6), "shufflenet_1x1", "connectivity"),
+    Step("depthwise", ConvSpec(C=6, N=6, G=6, K=3, H=6, W=6, padding=1), "mobilenet_dw", "connectivity"),
+    Step("separable", ConvSpec(C=32, N=64, G=1, K=3, H=8, W=8, padding=1), "separable", "cost"),
+    Step("gdc", ConvSpec(C=8, N=8, G=8, K=7, H=7, W=7), "mobilefacenet_gdc", "gdc"),
 ]
 
 

@@ -3,15 +3,9 @@ import streamlit as st
 
 from gconv import i18n
 from gconv.i18n import t
+from gconv.lesson import STEPS
 from gconv.presets import PRESETS
 from pages.shared import router, ui
-
-
-# (lesson step, preset the step loads, page it opens): the story's text is the lesson's, in both languages.
-STEPS = [("conv", "standard", "pages/connectivity.py"), ("group", "resnext", "pages/connectivity.py"),
-         ("sparsity", "alexnet_conv2", "pages/connectivity.py"), ("shuffle", "shufflenet_1x1", "pages/connectivity.py"),
-         ("depthwise", "mobilenet_dw", "pages/connectivity.py"), ("separable", "separable", "pages/cost.py"),
-         ("gdc", "mobilefacenet_gdc", "pages/gdc.py")]
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,7 +23,7 @@ def render() -> None:
     st.page_link("pages/lesson.py", label=t("home.lesson_link"), icon=":material/school:",
                  query_params=ui.link_params(ui.current_spec()))
     figures = pictures(i18n.current())
-    for step, key, target in STEPS:
+    for step, _, key, view in STEPS:  # the lesson's story: its text, the preset it loads and the page it opens
         with st.container(border=True):
             left, right = st.columns([1, 1], vertical_alignment="center")
             left.markdown(f"#### {t(f'lesson.step.{step}')}\n{t(f'lesson.text.{step}')}")
@@ -37,9 +31,9 @@ def render() -> None:
             if left.button(t("home.load", title=t(f"preset.{key}")), key=f"story_{key}", on_click=ui.load_spec,
                            args=(preset.spec,)):
                 # The query string goes with the switch: one written after it would be dropped by the browser.
-                st.switch_page(target, query_params=ui.link_params(preset.spec))
+                st.switch_page(f"pages/{view}.py", query_params=ui.link_params(preset.spec))
             # A picture, not a tool: static, so seven of them stay light in the browser.
-            right.plotly_chart(figures[key], key=f"picture_{key}", config={"staticPlot": True})
+            right.plotly_chart(figures[step], key=f"picture_{key}", config={"staticPlot": True})
     st.markdown(f"### {t('home.pages_heading')}")
     for _, icon, url in router.PAGES[1:]:  # material icons: they render without emoji fonts
         st.markdown(f"- {icon} **{t(f'page.{url}')}**: {t(f'home.page.{url}')}")

@@ -274,7 +274,7 @@ def test_home_is_seven_pictures_beside_their_text():
     at = run_app()
     keys = [c.key for c in at.get("plotly_chart")]
     assert keys == ["picture_standard", "picture_resnext", "picture_alexnet_conv2", "picture_shufflenet_1x1",
-                    "picture_mobilenet_dw", "picture_separable", "picture_mobilefacenet_gdc"]
+                    "picture_mobilenet_dw", "picture_separable", "picture_mobilefacenet_gdc"]  # each step's preset
     assert all(json.loads(c.proto.config)["staticPlot"] for c in at.get("plotly_chart"))  # pictures, light
     titles = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert len(titles) == 7 and titles[0].startswith("#### 1. Convolution") and "GDC vs GAP" in titles[-1]

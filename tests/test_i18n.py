@@ -61,7 +61,7 @@ def test_keys_built_from_names_exist():
     from gconv.timing import RUNS
 
     wanted |= {f"timing.run.{k}" for k in RUNS}
-    wanted |= {f"gdc.{kind}.{d}" for d in DATASETS for kind in ("dataset", "describe")} | {f"gdc.region.{r}" for r in REGIONS} | {f"lesson.{kind}.{k}" for k, _ in STEPS for kind in ("step", "text")}
+    wanted |= {f"gdc.{kind}.{d}" for d in DATASETS for kind in ("dataset", "describe")} | {f"gdc.region.{r}" for r in REGIONS} | {f"lesson.{kind}.{k}" for k, *_ in STEPS for kind in ("step", "text")}
     assert not wanted - set(FILES["en"]), sorted(wanted - set(FILES["en"]))
 
 

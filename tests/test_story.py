@@ -32,7 +32,7 @@ def edges_drawn(fig) -> set:
     return out
 
 
-@pytest.mark.parametrize("key, C, N, G", [("standard", 4, 4, 1), ("resnext", 8, 8, 2), ("mobilenet_dw", 6, 6, 6)])
+@pytest.mark.parametrize("key, C, N, G", [("conv", 4, 4, 1), ("group", 8, 8, 2), ("depthwise", 6, 6, 6)])
 def test_connectivity_pictures_draw_exactly_the_group_rule(figures, key, C, N, G):
     drawn = edges_drawn(figures[key])
     expected = {(round((c + 0.5) / C, 6), round((n + 0.5) / N, 6)) for n in range(N) for c in range(C)
@@ -41,20 +41,21 @@ def test_connectivity_pictures_draw_exactly_the_group_rule(figures, key, C, N, G
 
 
 def test_mask_picture_is_block_diagonal_with_one_over_g_kept(figures):
-    z = np.asarray(figures["alexnet_conv2"].data[0].z, float)
+    z = np.asarray(figures["sparsity"].data[0].z, float)
     assert z.shape == (8, 8)
     n, c = np.indices(z.shape)
     assert (z.astype(bool) == (n // 4 == c // 4)).all() and z.astype(bool).mean() == 1 / 2  # AlexNet: G=2
 
 
 def test_shuffle_picture_is_torchs_channel_shuffle(figures):
-    moved = nn.ChannelShuffle(3)(torch.arange(9.0).reshape(1, 9, 1, 1)).flatten()
+    C, G = 16, 4  # the lesson's shuffle step: ShuffleNet's reshape–transpose over 4 groups
+    moved = nn.ChannelShuffle(G)(torch.arange(float(C)).reshape(1, C, 1, 1)).flatten()
     arrives = {}
-    for t in figures["shufflenet_1x1"].data:
+    for t in figures["shuffle"].data:
         if t.mode == "lines":
             for y0, y1, _ in np.asarray(t.y, float).reshape(-1, 3):
-                arrives[round(y1 * 9 - 0.5)] = round(y0 * 9 - 0.5)
-    assert arrives == {i: int(moved[i]) for i in range(9)}
+                arrives[round(y1 * C - 0.5)] = round(y0 * C - 0.5)
+    assert arrives == {i: int(moved[i]) for i in range(C)}
 
 
 def test_separable_picture_matches_torchs_flop_count(figures):
@@ -71,7 +72,7 @@ def test_separable_picture_matches_torchs_flop_count(figures):
 
 
 def test_gdc_picture_sets_gap_uniform_beside_the_learned_weights(figures):
-    gap, gdc = (np.asarray(t.z, float) for t in figures["mobilefacenet_gdc"].data)
+    gap, gdc = (np.asarray(t.z, float) for t in figures["gdc"].data)
     stored = np.array(json.loads(ASSET.read_text())["relative_weights"])
     assert (gap == 1).all() and gap.shape == stored.shape  # GAP: the same 1/(H·W) at every position
     assert gdc == pytest.approx(stored) and gdc.mean() == pytest.approx(1, abs=1e-3)

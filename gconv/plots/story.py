@@ -17,18 +17,12 @@ from plotly.subplots import make_subplots
 
 from ..cost import separable_ratio
 from ..i18n import ASSETS, t
-from ..spec import ConvSpec
+from ..lesson import STEPS
 from .connectivity import bipartite, mask_figure, shuffle_figure
 from .style import PALETTE, base_layout, built_once
 
 HEIGHT = 230
 GDC_RUN = ASSETS / "gdc_faces_aligned.json"  # what the GDC lab learned on aligned vs swapped faces
-# The layer each step draws (the Load buttons still load the papers' real layers).
-STANDARD = ConvSpec(C=4, N=4, G=1, K=3, H=6, W=6, padding=1)
-GROUPED = ConvSpec(C=8, N=8, G=2, K=3, H=6, W=6, padding=1)
-ALEXNET_LIKE = ConvSpec(C=8, N=8, G=2, K=5, H=6, W=6, padding=2)  # AlexNet conv2: 5×5, G=2 (one half per GPU)
-SHUFFLE = (9, 3)  # channels, groups: ShuffleNet's g=3
-DEPTHWISE = ConvSpec(C=6, N=6, G=6, K=3, H=6, W=6, padding=1)
 SEPARABLE_K = 3
 SEPARABLE_N = np.unique(np.geomspace(1, 1024, 64).astype(int))
 
@@ -93,17 +87,17 @@ def gdc_vs_gap_figure(relative: np.ndarray, caption: str = "") -> go.Figure:
 
 
 def story_figures(gdc_relative: np.ndarray, gdc_caption: str = "") -> dict[str, go.Figure]:
-    """The seven pictures, keyed by the step's preset: standard, resnext, alexnet_conv2, shufflenet_1x1,
-    mobilenet_dw, separable, mobilefacenet_gdc. gdc_relative: a GDC's learned |weights| over their mean (M, M)."""
-    channels, groups = SHUFFLE
+    """The seven pictures, keyed by the step's name (gconv.lesson.STEPS), each drawing that step's layer.
+    gdc_relative: a GDC's learned |weights| over their mean (M, M)."""
+    layer = {step.name: step.layer for step in STEPS}
+    conv, group, sparse, shuffle, dw = (layer[k] for k in ("conv", "group", "sparsity", "shuffle", "depthwise"))
     return {
-        "standard": _mini(bipartite(STANDARD), t("story.standard", N=STANDARD.N, C=STANDARD.C)),
-        "resnext": _mini(bipartite(GROUPED), t("story.grouped", G=GROUPED.G, per=GROUPED.in_per_group)),
-        "alexnet_conv2": _mini(mask_figure(ALEXNET_LIKE).update_xaxes(showticklabels=False, title=None)
-                               .update_yaxes(showticklabels=False, title=None),
-                               t("story.mask")),
-        "shufflenet_1x1": _mini(shuffle_figure(channels, groups), t("story.shuffle", channels=channels, groups=groups)),
-        "mobilenet_dw": _mini(bipartite(DEPTHWISE), t("story.depthwise", C=DEPTHWISE.C)),
+        "conv": _mini(bipartite(conv), t("story.standard", N=conv.N, C=conv.C)),
+        "group": _mini(bipartite(group), t("story.grouped", G=group.G, per=group.in_per_group)),
+        "sparsity": _mini(mask_figure(sparse).update_xaxes(showticklabels=False, title=None)
+                          .update_yaxes(showticklabels=False, title=None), t("story.mask")),
+        "shuffle": _mini(shuffle_figure(shuffle.C, shuffle.G), t("story.shuffle", channels=shuffle.C, groups=shuffle.G)),
+        "depthwise": _mini(bipartite(dw), t("story.depthwise", C=dw.C)),
         "separable": separable_ratio_figure(),
-        "mobilefacenet_gdc": gdc_vs_gap_figure(gdc_relative, gdc_caption),
+        "gdc": gdc_vs_gap_figure(gdc_relative, gdc_caption),
     }
