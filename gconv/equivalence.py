@@ -45,6 +45,11 @@ def split_conv(x: torch.Tensor, weight: torch.Tensor, bias, spec: ConvSpec) -> t
     return torch.cat([F.conv2d(xi, wi, bi, **conv_kwargs(spec)) for xi, wi, bi in zip(xs, ws, bs)], dim=1)
 
 
+# Max |difference| at which fp32 results agree: outputs are O(1) (weights scaled by 1/fan_in), and a dense conv
+# sums up to C·K·K products in another order than the grouped one; 1e-4 holds for the app's live budget (20 M MACs)
+TOLERANCE = 1e-4
+
+
 @dataclass(frozen=True)
 class Equivalence:
     """Max |difference| of the split and the masked dense conv against native F.conv2d(groups=G)."""
@@ -57,6 +62,11 @@ class Equivalence:
     @property
     def max_diff(self) -> float:
         return max(self.split_vs_native, self.dense_vs_native)
+
+    @property
+    def agrees(self) -> bool:
+        """All three ways give the same output, within TOLERANCE."""
+        return self.max_diff < TOLERANCE
 
 
 def random_inputs(spec: ConvSpec, batch: int = 1, seed: int = 0, dtype=torch.float32):
@@ -77,7 +87,7 @@ def three_ways(spec: ConvSpec, batch: int = 1, seed: int = 0) -> Equivalence:
     """Run spec natively, as G split convs, and as one dense conv with the block-diagonal weight (fp32).
 
     >>> e = three_ways(ConvSpec(C=8, N=8, G=4, K=3, H=6, W=6, padding=1))
-    >>> e.output_shape, e.max_diff < 1e-5
+    >>> e.output_shape, e.agrees
     ((1, 8, 6, 6), True)
     """
     x, w, b = random_inputs(spec, batch, seed)

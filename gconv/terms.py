@@ -44,6 +44,13 @@ class Cell:
         """Σ x·w over the terms, plus the bias: the conv's output at this cell."""
         return float(sum(t.product for t in self.terms) + self.bias)
 
+    def by_channel(self) -> dict[int, tuple[tuple[Term, ...], float]]:
+        """The terms grouped by input channel, in the kernel's order, each with its channel's partial sum."""
+        groups: dict[int, list[Term]] = {}
+        for term in self.terms:
+            groups.setdefault(term.c, []).append(term)
+        return {c: (tuple(terms), float(sum(t.product for t in terms))) for c, terms in groups.items()}
+
 
 def sample_values(spec: ConvSpec, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Small whole numbers a student can add up: inputs (C, H, W) in 0..4, weights (N, C/G, Kh, Kw) in −2..2,

@@ -53,3 +53,18 @@ def test_a_cell_outside_the_output_is_refused():
     x, w, b = sample_values(spec)
     with pytest.raises(SpecError, match="outside the 2×2 output; valid: rows 0 to 1"):
         cell_terms(spec, x, w, b, 0, 2, 0)
+
+
+def test_the_terms_by_channel_sum_to_the_cell_less_its_bias():
+    # Oracle: the cell's own total (itself checked against F.conv2d above); the channels are those of kernel n's group
+    from gconv import ConvSpec
+    from gconv.connectivity import inputs_of
+    from gconv.terms import cell_terms, sample_values
+
+    spec = ConvSpec(C=8, N=8, G=2, K=3, H=5, W=5, padding=1, bias=True)
+    x, w, b = sample_values(spec)
+    cell = cell_terms(spec, x, w, b, 5, 2, 2)
+    parts = cell.by_channel()
+    assert list(parts) == list(inputs_of(spec, 5))
+    assert abs(sum(part for _, part in parts.values()) + cell.bias - cell.total) < 1e-9
+    assert sum(len(terms) for terms, _ in parts.values()) == len(cell.terms) == 4 * 9
