@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .errors import GConvError
 from .spec import ConvSpec, SpecError
@@ -117,3 +117,32 @@ def to_text(spec: ConvSpec) -> dict[str, str]:
         v = getattr(spec, name)
         out[name] = ("true" if v else "false") if name == "bias" else format_pair(v)
     return out
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """A parser for an int in [lo, hi], as a link or a form gives it (GConvError says the range).
+
+    >>> int_in(1, 4)("3"), int_in(1, 4)(" 4 ")
+    (3, 4)
+    """
+    def parse(text: str) -> int:
+        v = parse_int("value", text)
+        if not lo <= v <= hi:
+            raise GConvError(say("err.between", lo=lo, hi=hi))
+        return v
+    return parse
+
+
+def one_of(options) -> Callable[[str], object]:
+    """A parser for one of a fixed set of text options (GConvError lists them)."""
+    def parse(text: str):
+        if text not in options:
+            raise GConvError(say("err.one_of", valid=", ".join(map(str, options))))
+        return text
+    return parse
+
+
+def flag(text: str) -> bool:
+    """A parser for a yes/no value (true/false, 1/0, yes/no, on/off)."""
+    return parse_bool("value", text)
+

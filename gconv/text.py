@@ -106,3 +106,23 @@ def csv_cell(value):
         if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
             return "'" + value
     return value
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """rows (dicts with the same keys, the first row's keys as the header) as a Markdown table; a cell's | is
+    escaped and its line breaks become spaces, so a cell stays one cell. An empty list is an empty string.
+
+    >>> print(markdown_table([{"G": 1, "kind": "a|b"}, {"G": 2, "kind": "c"}]))
+    | G | kind |
+    |---|---|
+    | 1 | a\\|b |
+    | 2 | c |
+    """
+    if not rows:
+        return ""
+    cell = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    head = list(rows[0])
+    lines = ["| " + " | ".join(map(cell, head)) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in head) + " |" for r in rows]
+    return "\n".join(lines)
+

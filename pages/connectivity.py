@@ -5,7 +5,9 @@ from gconv import ConvSpec, connectivity, cost
 from gconv.parse import FIELDS
 from gconv.plots.connectivity import aggregated, bipartite, mask_figure, reachability_figure, shuffle_figure
 from gconv.i18n import t
-from pages.shared import router, ui
+from gconv.parse import flag, int_in, one_of
+from gconv.text import markdown_table
+from pages.shared import router, state, url
 from pages.shared.bounds import PAGE_LIMITS, live_spec
 
 VIEWS = {"groups": ":material/hub: ", "sliding": ":material/view_in_ar: "}  # icon; the label is conn.view.<key>
@@ -23,7 +25,7 @@ def equivalence(fields: tuple) -> dict:
 
 
 def _chart_key() -> str:
-    return f"bipartite_chart_{ui.page_value('clicks', 0)}"
+    return f"bipartite_chart_{url.page_value('clicks', 0)}"
 
 
 def _on_click() -> None:
@@ -31,15 +33,15 @@ def _on_click() -> None:
     hits = [p.get("customdata") for p in points if p.get("customdata") is not None]
     if hits:
         n = hits[0]
-        ui.set_page_value("n", int(n[0] if isinstance(n, list) else n))
+        url.set_page_value("n", int(n[0] if isinstance(n, list) else n))
     # A fresh chart key drops plotly's selection, which would otherwise dim the diagram and turn a second
     # click on the same kernel into a deselection.
-    ui.set_page_value("clicks", ui.page_value("clicks", 0) + 1)
+    url.set_page_value("clicks", url.page_value("clicks", 0) + 1)
 
 
 def kernel_control(spec: ConvSpec, where, label: str = "conn.n") -> int:
     """Kernel n, shared by both views."""
-    return ui.bound_widget(where.number_input, t(label), "n", 0, ui.int_in(*PAGE_LIMITS["n"]),
+    return url.bound_widget(where.number_input, t(label), "n", 0, int_in(*PAGE_LIMITS["n"]),
                            fit=lambda v: min(v, spec.last_kernel), min_value=0, max_value=spec.last_kernel, step=1)
 
 
@@ -74,8 +76,8 @@ def stack_section(spec: ConvSpec) -> None:
     st.subheader(t("conn.c"))
     left, right = st.columns([1, 3])
     lo, hi = PAGE_LIMITS["layers"]
-    layers = ui.bound_widget(left.slider, t("conn.layers"), "layers", 2, ui.int_in(lo, hi), min_value=lo, max_value=hi)
-    shuffle = ui.bound_widget(left.toggle, t("conn.shuffle"), "shuffle", False, ui.flag,
+    layers = url.bound_widget(left.slider, t("conn.layers"), "layers", 2, int_in(lo, hi), min_value=lo, max_value=hi)
+    shuffle = url.bound_widget(left.toggle, t("conn.shuffle"), "shuffle", False, flag,
                               to_url=lambda v: "true" if v else "false")
     stack = connectivity.follow_up_stack(spec, layers)
     plain = connectivity.reachability(stack, shuffle=False)
@@ -106,11 +108,11 @@ def equivalence_section(spec: ConvSpec) -> None:
     if live != spec:
         st.caption(t("conn.crop", H=live.H, W=live.W))
     way, diff = t("conn.way"), t("conn.diff")
-    ui.table([
+    st.markdown(markdown_table([
         {way: t("conn.native"), diff: t("conn.reference")},
         {way: t("conn.split", G=spec.G), diff: f"{r['split']:.2e}"},
         {way: t("conn.dense"), diff: f"{r['dense']:.2e}"},
-    ])
+    ]))
     (st.success if r["agrees"] else st.error)(
         t("conn.agree", shape=" × ".join(map(str, r["shape"])), err=f"{r['worst']:.1e}") if r["agrees"]
         else t("conn.disagree"))
@@ -133,9 +135,9 @@ def torch_cell(fields: tuple, n: int, i: int, j: int) -> float:
 def position_controls(spec: ConvSpec, where) -> tuple[int, int]:
     """The output position (i, j) shared by the 3-D view and the numbers view."""
     last_i, last_j = spec.last_position
-    i = ui.bound_widget(where.number_input, t("conn.i"), "i", 0, ui.int_in(*PAGE_LIMITS["i"]),
+    i = url.bound_widget(where.number_input, t("conn.i"), "i", 0, int_in(*PAGE_LIMITS["i"]),
                         fit=lambda v: min(v, last_i), min_value=0, max_value=last_i, step=1)
-    j = ui.bound_widget(where.number_input, t("conn.j"), "j", 0, ui.int_in(*PAGE_LIMITS["j"]),
+    j = url.bound_widget(where.number_input, t("conn.j"), "j", 0, int_in(*PAGE_LIMITS["j"]),
                         fit=lambda v: min(v, last_j), min_value=0, max_value=last_j, step=1)
     return i, j
 
@@ -182,13 +184,13 @@ def numbers_section(spec: ConvSpec, n: int, i: int, j: int) -> None:
 
 
 def render() -> None:
-    spec = ui.current_spec()
+    spec = state.current_spec()
     st.title(t("page.connectivity"))
     st.markdown(t("conn.summary", kind=spec.kind_label, C=spec.C, G=spec.G, cg=spec.in_per_group,
                   N=spec.N, shape="×".join(map(str, spec.kernel_shape))))
     # Two views, one at a time: the 3-D view's WebGL scene alone costs a first visit more than the rest of the
     # page, so it is drawn when asked for (one click, and kept in the link).
-    view = ui.bound_widget(st.segmented_control, t("conn.view_label"), "view", "groups", ui.one_of(list(VIEWS)),
+    view = url.bound_widget(st.segmented_control, t("conn.view_label"), "view", "groups", one_of(list(VIEWS)),
                            options=list(VIEWS), format_func=lambda v: VIEWS[v] + t(f"conn.view.{v}"), required=True,
                            label_visibility="collapsed")
     if view == "sliding":

@@ -5,22 +5,24 @@ from gconv import cost, ledger
 from gconv.fmt import number
 from gconv.i18n import t
 from gconv.plots.cost import group_sweep_figure, separable_figure
-from pages.shared import router, ui
+from gconv.parse import int_in, one_of
+from gconv.text import markdown_table
+from pages.shared import router, state, url
 from pages.shared.bounds import PAGE_LIMITS
 
 DTYPES = list(cost.DTYPE_BYTES)
 
 
 def render() -> None:
-    spec = ui.current_spec()
+    spec = state.current_spec()
     st.title(t("page.cost"))
     c1, c2, c3 = st.columns(3)
-    ops = ui.bound_widget(c1.segmented_control, t("cost.ops"), "ops", "MAC", ui.one_of(list(cost.OPS_PER_MAC)),
+    ops = url.bound_widget(c1.segmented_control, t("cost.ops"), "ops", "MAC", one_of(list(cost.OPS_PER_MAC)),
                           options=list(cost.OPS_PER_MAC), format_func=cost.OPS_LABELS.get, required=True)
-    dtype = ui.bound_widget(c2.segmented_control, t("cost.dtype"), "dtype", "fp32", ui.one_of(DTYPES), options=DTYPES,
+    dtype = url.bound_widget(c2.segmented_control, t("cost.dtype"), "dtype", "fp32", one_of(DTYPES), options=DTYPES,
                             required=True)
     lo, hi = PAGE_LIMITS["batch"]
-    batch = ui.bound_widget(c3.number_input, t("cost.batch"), "batch", 1, ui.int_in(lo, hi), min_value=lo,
+    batch = url.bound_widget(c3.number_input, t("cost.batch"), "batch", 1, int_in(lo, hi), min_value=lo,
                             max_value=hi, step=1)
     ops, dtype = ops or "MAC", dtype or "fp32"
     count = cost.in_ops(cost.macs(spec), ops)
@@ -44,9 +46,9 @@ def render() -> None:
 
     cols = {c: t(f"ledger.col.{c}") for c in ("quantity", "formula", "value", "unit")}
     cols["substituted"] = t("cost.col_substituted")
-    ui.table([{cols["quantity"]: ledger.label(r, batch), cols["formula"]: ledger.formula(r, dtype),
+    st.markdown(markdown_table([{cols["quantity"]: ledger.label(r, batch), cols["formula"]: ledger.formula(r, dtype),
                cols["substituted"]: r.substituted, cols["value"]: number(r.value), cols["unit"]: ledger.unit(r)}
-              for r in ledger.visible(rows, ops)])
+              for r in ledger.visible(rows, ops)]))
     st.download_button(t("cost.download"), ledger.to_csv(rows, dtype, batch), file_name="gconv-cost.csv",
                        mime="text/csv")
 
@@ -59,10 +61,10 @@ def render() -> None:
     left, right = st.columns([2, 3])
     left.markdown(t("cost.separable_text", k=k, C=f"{spec.C:,}", N=f"{spec.N:,}"))
     layer, params_col, ops_col = t("cost.layer"), t("ledger.params"), t("cost.ops_col", ops=ops)
-    ui.table([
+    left.markdown(markdown_table([
         {layer: t("kind.standard"), params_col: f"{std_p:,}", ops_col: f"{std_ops:,}"},
         {layer: t("cost.dw_pw"), params_col: f"{sep_p:,}", ops_col: f"{sep_ops:,}"},
-    ], left)
+    ]))
     left.markdown(t("cost.ratio", ratio=f"{s.ratio:.4f}", N=f"{spec.N:,}", area=spec.kernel_area,
                     closed=f"{cost.separable_ratio(spec.N, spec.kernel_size):.4f}", times=f"{s.times_cheaper:,.1f}"))
     right.plotly_chart(separable_figure(spec, ops), key="separable_chart", config={"displayModeBar": False})

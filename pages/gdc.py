@@ -4,7 +4,9 @@ import streamlit as st
 from gconv import cost
 from gconv.gdc.datasets import DATASETS, IMAGE_SIZES, REGIONS, WIDTHS, build, default_map_size, map_sizes
 from gconv.i18n import say, t
-from pages.shared import router, ui
+from gconv.parse import int_in, one_of
+from gconv.text import markdown_table
+from pages.shared import notices, router, url
 from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
@@ -14,22 +16,22 @@ def controls():
     from gconv.gdc.training import GDCConfig
 
     c = st.columns(6)
-    dataset = ui.bound_widget(c[0].selectbox, t("gdc.dataset"), "dataset", "synthetic", ui.one_of(DATASETS),
+    dataset = url.bound_widget(c[0].selectbox, t("gdc.dataset"), "dataset", "synthetic", one_of(DATASETS),
                               options=list(DATASETS), format_func=lambda d: t(f"gdc.dataset.{d}"))
-    region = ui.bound_widget(c[1].selectbox, t("gdc.region"), "region", "centre", ui.one_of(REGIONS),
+    region = url.bound_widget(c[1].selectbox, t("gdc.region"), "region", "centre", one_of(REGIONS),
                              options=list(REGIONS), disabled=dataset != "synthetic", help=t("gdc.region_help"),
                              format_func=lambda r: t(f"gdc.region.{r}"))
-    width = ui.bound_widget(c[2].select_slider, t("gdc.width"), "width", 16, ui.int_in(*PAGE_LIMITS["width"]),
+    width = url.bound_widget(c[2].select_slider, t("gdc.width"), "width", 16, int_in(*PAGE_LIMITS["width"]),
                             fit=lambda w: w if w in WIDTHS else 16, options=WIDTHS)
     sizes, default_map = map_sizes(dataset), default_map_size(dataset)
-    size = ui.bound_widget(c[3].selectbox, t("gdc.map"), "map", default_map, ui.int_in(*PAGE_LIMITS["map"]),
+    size = url.bound_widget(c[3].selectbox, t("gdc.map"), "map", default_map, int_in(*PAGE_LIMITS["map"]),
                            fit=lambda m: m if m in sizes else default_map, options=sizes, format_func=lambda m: f"{m}×{m}",
                            help=t("gdc.map_help", size=IMAGE_SIZES[dataset]))
     lo, hi = PAGE_LIMITS["epochs"]
-    epochs = ui.bound_widget(c[4].number_input, t("gdc.epochs"), "epochs", 8, ui.int_in(lo, hi), min_value=lo,
+    epochs = url.bound_widget(c[4].number_input, t("gdc.epochs"), "epochs", 8, int_in(lo, hi), min_value=lo,
                              max_value=hi)
     lo, hi = PAGE_LIMITS["seed"]
-    seed = ui.bound_widget(c[5].number_input, t("gdc.seed"), "seed", 0, ui.int_in(lo, hi), min_value=lo, max_value=hi)
+    seed = url.bound_widget(c[5].number_input, t("gdc.seed"), "seed", 0, int_in(lo, hi), min_value=lo, max_value=hi)
     return GDCConfig(dataset=dataset, region=region, width=width, map_size=size, epochs=epochs, seed=seed)
 
 
@@ -45,7 +47,7 @@ def run_training(config):
     bar = st.progress(0.0, text=t("gdc.training"))
 
     def compute():
-        with DEVICE.hold(ui.device_wait_note(waiting), what=say("job.training")):
+        with DEVICE.hold(notices.device_wait_note(waiting), what=say("job.training")):
             return train(config, progress=lambda f, text: bar.progress(f, text=text))
 
     result = trainings.get_or_compute(config, compute)
@@ -69,10 +71,10 @@ def show_result(result, config) -> None:
 
     st.subheader(t("gdc.learned"))
     left, right = st.columns(2)
-    epoch = ui.bound_widget(left.slider, t("gdc.replay"), "epoch", config.epochs,
-                            ui.int_in(*PAGE_LIMITS["epoch"]), fit=lambda e: min(e, config.epochs), min_value=0,
+    epoch = url.bound_widget(left.slider, t("gdc.replay"), "epoch", config.epochs,
+                            int_in(*PAGE_LIMITS["epoch"]), fit=lambda e: min(e, config.epochs), min_value=0,
                             max_value=config.epochs)
-    channel = ui.bound_widget(right.number_input, t("gdc.channel"), "channel", 0, ui.int_in(*PAGE_LIMITS["channel"]),
+    channel = url.bound_widget(right.number_input, t("gdc.channel"), "channel", 0, int_in(*PAGE_LIMITS["channel"]),
                               fit=lambda c: min(c, config.last_channel), min_value=0, max_value=config.last_channel)
     st.plotly_chart(weight_maps_figure(result, epoch, channel),
                     key="gdc_maps", config={"displayModeBar": False})
@@ -85,15 +87,15 @@ def show_result(result, config) -> None:
     M, C = config.map_size, config.width
     gdc, gap = cost.gdc_cost(C, M, M), cost.gap_cost(C, M, M)
     head, params, formula = t("gdc.head"), t("ledger.params"), t("ledger.col.formula")
-    ui.table([{head: t("gdc.head_gdc"), params: f"{gdc.params:,}", "MACs": f"{gdc.macs:,}",
+    st.markdown(markdown_table([{head: t("gdc.head_gdc"), params: f"{gdc.params:,}", "MACs": f"{gdc.macs:,}",
                formula: t("gdc.gdc_formula", C=C, M=M)},
               {head: t("gdc.head_gap"), params: "0", "MACs": t("gdc.gap_macs", adds=f"{gap.adds:,}"),
-               formula: t("gdc.gap_formula", C=C, M=M)}])
+               formula: t("gdc.gap_formula", C=C, M=M)}]))
 
     st.subheader(t("gdc.fixes"))
     st.markdown(t("gdc.fixes_text"))
     demo = shared_memo("gdc-size-demo").get_or_compute(config, lambda: as_rows(attempts(result)))
-    ui.table(demo)
+    st.markdown(markdown_table(demo))
 
 
 def render() -> None:

@@ -5,7 +5,7 @@ from gconv import i18n
 from gconv.i18n import t
 from gconv.lesson import STEPS
 from gconv.presets import PRESETS
-from pages.shared import router, ui
+from pages.shared import router, state, url
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,22 +21,22 @@ def render() -> None:
     st.title(t("home.title"))
     st.markdown(t("home.intro"))
     st.page_link("pages/lesson.py", label=t("home.lesson_link"), icon=":material/school:",
-                 query_params=ui.link_params(ui.current_spec()))
+                 query_params=url.link_params(state.current_spec()))
     figures = pictures(i18n.current())
     for step, _, key, view in STEPS:  # the lesson's story: its text, the preset it loads and the page it opens
         with st.container(border=True):
             left, right = st.columns([1, 1], vertical_alignment="center")
             left.markdown(f"#### {t(f'lesson.step.{step}')}\n{t(f'lesson.text.{step}')}")
             preset = PRESETS[key]
-            if left.button(t("home.load", title=t(f"preset.{key}")), key=f"story_{key}", on_click=ui.load_spec,
+            if left.button(t("home.load", title=t(f"preset.{key}")), key=f"story_{key}", on_click=state.load_spec,
                            args=(preset.spec,)):
                 # The query string goes with the switch: one written after it would be dropped by the browser.
-                st.switch_page(f"pages/{view}.py", query_params=ui.link_params(preset.spec))
+                st.switch_page(f"pages/{view}.py", query_params=url.link_params(preset.spec))
             # A picture, not a tool: static, so seven of them stay light in the browser.
             right.plotly_chart(figures[step], key=f"picture_{key}", config={"staticPlot": True})
     st.markdown(f"### {t('home.pages_heading')}")
-    for _, icon, url in router.PAGES[1:]:  # material icons: they render without emoji fonts
-        st.markdown(f"- {icon} **{t(f'page.{url}')}**: {t(f'home.page.{url}')}")
+    for _, icon, path in router.PAGES[1:]:  # material icons: they render without emoji fonts
+        st.markdown(f"- {icon} **{t(f'page.{path}')}**: {t(f'home.page.{path}')}")
 
 
 router.page(render)

@@ -7,7 +7,8 @@ import streamlit as st
 
 from gconv.i18n import t
 from gconv.text import csv_cell, markdown, outside
-from pages.shared import router, ui
+from gconv.parse import int_in, one_of
+from pages.shared import router, url
 from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
@@ -22,10 +23,10 @@ def load_summary():
     from gconv.inspector.summary import of_zoo
 
     sources = ["zoo", "onnx"]
-    source = ui.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", ui.one_of(sources),
+    source = url.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", one_of(sources),
                              options=sources, format_func=lambda s: t(f"inspect.source.{s}"), required=True)
     if source != "onnx":
-        name = ui.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", ui.one_of(zoo.NAMES),
+        name = url.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", one_of(zoo.NAMES),
                                options=list(zoo.NAMES), format_func=zoo.title)
         summary = shared_memo("inspect-zoo").get_or_compute(name, lambda: of_zoo(name))
         names = [layer.name for layer in summary.report.layers]
@@ -90,7 +91,7 @@ def channel_flow(summary, selected: int) -> None:
     points = event.selection.points if event is not None and hasattr(event, "selection") else []
     rows = [p["customdata"][-1] for p in points if p.get("customdata")]
     if rows and 0 <= rows[0] < len(report.layers):
-        st.switch_page("pages/connectivity.py", query_params=ui.link_params(report.layers[rows[0]].spec))
+        st.switch_page("pages/connectivity.py", query_params=url.link_params(report.layers[rows[0]].spec))
     if flow.assumed:
         st.caption(markdown(t("inspect.flow_assumed", ops=outside(", ".join(flow.assumed), limit=400))))
 
@@ -105,9 +106,9 @@ def reach_section(report, get_reach, selected: int) -> None:
     n = len(report.layers)
     label = lambda i: f"#{i} {outside(report.layers[i].name)}"  # noqa: E731
     left, right = st.columns(2)
-    a = ui.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, ui.int_in(*PAGE_LIMITS["reach_from"]),
+    a = url.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, int_in(*PAGE_LIMITS["reach_from"]),
                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
-    b = ui.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, ui.int_in(*PAGE_LIMITS["reach_to"]),
+    b = url.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, int_in(*PAGE_LIMITS["reach_to"]),
                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
     if a > b:
         st.info(t("inspect.reach_order"))
@@ -161,14 +162,14 @@ def render() -> None:
     st.plotly_chart(by_kind_figure(report), key="kind_chart", config={"displayModeBar": False})
 
     n = len(report.layers)
-    selected = ui.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, ui.int_in(*PAGE_LIMITS["layer"]),
+    selected = url.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, int_in(*PAGE_LIMITS["layer"]),
                                fit=lambda v: min(v, n - 1), options=list(range(n)),
                                format_func=lambda i: f"#{i} {outside(report.layers[i].name)} ("
                                f"{t(f'kind_short.{report.layers[i].kind.value}')}, G={report.layers[i].G})")
     event = table(report, selected)
     picked = (event.selection.rows if event is not None and hasattr(event, "selection") else [])
     if picked and picked[0] != selected:
-        ui.set_page_value("layer", picked[0])
+        url.set_page_value("layer", picked[0])
         st.rerun()
     layer = report.layers[selected]
     spec = layer.spec
@@ -176,7 +177,7 @@ def render() -> None:
     note = t("inspect.linear_note") if layer.op == "linear" else ""
     line = t("inspect.layer_line", i=selected, name=outside(layer.name), code=spec.torch_repr(), H=spec.H, W=spec.W)
     left.markdown(markdown(line) + note)
-    query = ui.link_params(spec)
+    query = url.link_params(spec)
     mid.page_link("pages/connectivity.py", label=t("inspect.open_conn"), icon=":material/hub:", query_params=query)
     right.page_link("pages/cost.py", label=t("inspect.open_cost"), icon=":material/calculate:", query_params=query)
     st.plotly_chart(layers_figure(report, selected), key="layers_chart", config={"displayModeBar": False})

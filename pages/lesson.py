@@ -7,7 +7,8 @@ from gconv.i18n import t
 from gconv.text import markdown
 from gconv.lesson import STEPS, asked_output, check, number_reply, question
 from gconv.poll import choice_letter
-from pages.shared import classroom, poll, router, ui
+from gconv.parse import int_in
+from pages.shared import classroom, notices, poll, router, state, url
 
 STEP_COUNT = len(STEPS)
 
@@ -39,9 +40,9 @@ def figure(key: str, spec: ConvSpec, n: int, shown: bool):
 
 def go_to(step: int) -> None:
     """Move to step and set its layer (a button's callback: before the run, so the sidebar follows)."""
-    ui.set_page_value("step", step)
-    ui.set_page_value("layer_step", step)
-    ui.load_spec(STEPS[step - 1][1])
+    url.set_page_value("step", step)
+    url.set_page_value("layer_step", step)
+    state.load_spec(STEPS[step - 1][1])
     poll.moved(step)
 
 
@@ -49,11 +50,11 @@ def ask(step: int, q, presenting: bool, seat: poll.Seat | None) -> bool:
     """The question, the reply, the verdict; True once the answer is on screen. In a class a student's Check is a
     vote and the verdict waits for the teacher's reveal; the teacher sees the class's answers instead of a reply."""
     st.markdown(f"**{t(q.prompt, **q.fields)}**")
-    state = ui.page_value(f"reply_{step}", None)
-    revealed = seat.room.revealed(step) if seat else ui.page_value(f"revealed_{step}", False)
+    state = url.page_value(f"reply_{step}", None)
+    revealed = seat.room.revealed(step) if seat else url.page_value(f"revealed_{step}", False)
     reply = None
     student = not presenting and not (seat and seat.teaching)
-    round_ = ui.page_value(f"round_{step}", 0) if seat else 0
+    round_ = url.page_value(f"round_{step}", 0) if seat else 0
     fresh = f"_r{round_}" if round_ else ""  # after "Vote again" a new widget: the browser forgets the old pick
     if student:  # a projector shows the question and reveals; students answer on their own screens
         if q.answer is not None:
@@ -70,14 +71,14 @@ def ask(step: int, q, presenting: bool, seat: poll.Seat | None) -> bool:
             except GConvError as e:  # not a number, or the class ended
                 st.error(markdown(e))
                 state = None
-        ui.set_page_value(f"reply_{step}", state)
+        url.set_page_value(f"reply_{step}", state)
     if not student and q.choices:  # the projector lists the choices by letter: "option C" means one thing
         st.markdown("\n".join(f"- **{choice_letter(i)}.** {t(c.key, **c.fields)}" for i, c in enumerate(q.choices)))
     if (seat is None or seat.teaching) and right.button(t("lesson.reveal"), key=f"reveal_{step}"):
         if seat:
             seat.room.reveal(step, seat.key)
         else:
-            ui.set_page_value(f"revealed_{step}", True)
+            url.set_page_value(f"revealed_{step}", True)
         revealed = True
     if state not in (None, "") and seat and not revealed:
         st.info(t("poll.recorded"), icon=":material/how_to_vote:")
@@ -107,28 +108,28 @@ def _answer(q) -> str:
 
 def render() -> None:
     presenting = classroom.presenting()
-    teachers_link = ui.link_had("step") and ui.link_had_layer()
+    teachers_link = url.link_had("step") and url.link_had_layer()
     seat = poll.joined()
     now = poll.state(seat) if seat else None
     if seat and now is None:
         seat = None
-    step = ui.page_value("step", 1, ui.int_in(1, STEP_COUNT))
+    step = url.page_value("step", 1, int_in(1, STEP_COUNT))
     if seat and not seat.teaching and now["step"] != step and 1 <= now["step"] <= STEP_COUNT:
         go_to(now["step"])  # a student follows the teacher's step
-        ui.rerun_keeping_notes()  # so the sidebar shows that step's layer
-    if ui.page_value("layer_step", None) is None:
+        notices.rerun_keeping_notes()  # so the sidebar shows that step's layer
+    if url.page_value("layer_step", None) is None:
         # First arrival: a lesson link that names its layer keeps it; otherwise the step sets its own layer.
-        ui.set_page_value("layer_step", step)
+        url.set_page_value("layer_step", step)
         if not teachers_link:
-            ui.load_spec(STEPS[step - 1][1])
-            ui.rerun_keeping_notes()  # so the sidebar shows the step's layer
-    ui.keep_in_url("step", step)
-    spec = ui.current_spec()
+            state.load_spec(STEPS[step - 1][1])
+            notices.rerun_keeping_notes()  # so the sidebar shows the step's layer
+    url.keep_in_url("step", step)
+    spec = state.current_spec()
     key = STEPS[step - 1][0]
-    problem = ui.page_value("class_problem", None)
+    problem = url.page_value("class_problem", None)
     if problem:
         st.warning(problem, icon=":material/warning:")
-        ui.set_page_value("class_problem", None)
+        url.set_page_value("class_problem", None)
     if seat and not seat.teaching:
         poll.fresh_round(seat, step, now)
         poll.follow(seat, step, now)

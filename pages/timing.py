@@ -8,7 +8,8 @@ from gconv import BudgetError, GConvError
 from gconv.i18n import t
 from gconv.timing.options import DIRECTIONS, EXPERIMENTS as EXPERIMENT_NAMES, LAYOUTS, RUN_TIMES, graphed, is_backward
 from gconv.text import markdown
-from pages.shared import router, ui
+from gconv.parse import flag, int_in, one_of
+from pages.shared import notices, router, state, url
 from pages.shared.bounds import PAGE_LIMITS
 from pages.shared.memo import shared_memo
 
@@ -19,25 +20,25 @@ def settings():
 
     devices = available_devices()
     c = st.columns(4)
-    device = ui.bound_widget(c[0].selectbox, t("timing.device"), "device", devices[0], ui.one_of(devices), options=devices)
+    device = url.bound_widget(c[0].selectbox, t("timing.device"), "device", devices[0], one_of(devices), options=devices)
     dtypes = shared_memo("dtypes").get_or_compute(device, lambda: supported_dtypes(device))
-    dtype = ui.bound_widget(c[1].selectbox, t("cost.dtype"), "tdtype", "fp32", ui.one_of(dtypes), options=dtypes,
+    dtype = url.bound_widget(c[1].selectbox, t("cost.dtype"), "tdtype", "fp32", one_of(dtypes), options=dtypes,
                             fit=lambda d: d if d in dtypes else "fp32")
-    layout = ui.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", ui.one_of(LAYOUTS), options=LAYOUTS)
-    batch = ui.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, ui.int_in(*PAGE_LIMITS["tbatch"]),
+    layout = url.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", one_of(LAYOUTS), options=LAYOUTS)
+    batch = url.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, int_in(*PAGE_LIMITS["tbatch"]),
                             min_value=PAGE_LIMITS["tbatch"][0], max_value=PAGE_LIMITS["tbatch"][1])
     c = st.columns(4)
-    direction = ui.bound_widget(c[0].selectbox, t("timing.direction"), "direction", DIRECTIONS[0],
-                                ui.one_of(DIRECTIONS), options=DIRECTIONS, format_func=lambda d: t(f"timing.direction.{d}"))
-    graph = ui.bound_widget(c[1].toggle, t("timing.graph"), "graph", False, ui.flag,
+    direction = url.bound_widget(c[0].selectbox, t("timing.direction"), "direction", DIRECTIONS[0],
+                                one_of(DIRECTIONS), options=DIRECTIONS, format_func=lambda d: t(f"timing.direction.{d}"))
+    graph = url.bound_widget(c[1].toggle, t("timing.graph"), "graph", False, flag,
                             to_url=lambda v: "true" if v else "false", disabled=not graphed(True, device),
                             help=t("timing.graph_help"))
     cores = os.cpu_count() or 1
-    threads = ui.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2),
-                              ui.int_in(*PAGE_LIMITS["threads"]), fit=lambda n: min(n, cores), min_value=1,
+    threads = url.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2),
+                              int_in(*PAGE_LIMITS["threads"]), fit=lambda n: min(n, cores), min_value=1,
                               max_value=cores, disabled=device != "cpu")
-    run_time = ui.bound_widget(c[3].select_slider, t("timing.runtime"), "runtime", 0.2,
-                               lambda text: float(ui.one_of([str(r) for r in RUN_TIMES])(text)), options=RUN_TIMES)
+    run_time = url.bound_widget(c[3].select_slider, t("timing.runtime"), "runtime", 0.2,
+                               lambda text: float(one_of([str(r) for r in RUN_TIMES])(text)), options=RUN_TIMES)
     return TimingConfig(device=device, dtype=dtype, memory_format=layout, batch=batch,
                         backward=is_backward(direction), cuda_graph=graphed(graph, device),
                         threads=threads if device == "cpu" else None, min_run_time=run_time)
@@ -50,7 +51,7 @@ def run(kind: str, spec, config, slot):
     key = (config.device, config.dtype, config.threads)
     bar = slot.progress(0.0, text=t("timing.waiting"))
     result = run(kind, spec, config, progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)),
-                 on_wait=ui.device_wait_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
+                 on_wait=notices.device_wait_note(slot), peaks=shared_memo("peaks").peek(key), isolated=True)
     shared_memo("peaks").get_or_compute(key, lambda: result.peaks)
     return result
 
@@ -116,24 +117,24 @@ def replication_section(config) -> None:
     st.subheader(t("timing.replicate_title"))
     st.markdown(t("timing.replicate_intro"))
     c = st.columns([2, 1, 1])
-    name = ui.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", EXPERIMENT_NAMES[0],
-                           ui.one_of(EXPERIMENT_NAMES), options=EXPERIMENT_NAMES,
+    name = url.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", EXPERIMENT_NAMES[0],
+                           one_of(EXPERIMENT_NAMES), options=EXPERIMENT_NAMES,
                            format_func=lambda k: str(EXPERIMENTS[k][0]))
-    batch = ui.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, ui.int_in(*PAGE_LIMITS["rbatch"]),
+    batch = url.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, int_in(*PAGE_LIMITS["rbatch"]),
                             min_value=PAGE_LIMITS["rbatch"][0], max_value=PAGE_LIMITS["rbatch"][1])
     slot = st.empty()
     if c[2].button(t("timing.replicate"), key="replicate", type="primary"):
         bar = slot.progress(0.0, text=t("timing.waiting"))
         try:
-            ui.set_page_value("replication", replicate(
+            url.set_page_value("replication", replicate(
                 name, replace(config, batch=batch, backward=False, cuda_graph=False),
-                progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)), on_wait=ui.device_wait_note(slot),
+                progress=lambda f, text: bar.progress(min(f, 1.0), text=str(text)), on_wait=notices.device_wait_note(slot),
                 isolated=True))
         except GConvError as e:
             slot.error(markdown(t("timing.cannot_replicate", error=e)), icon=":material/block:")
             return
         slot.empty()
-    rep = ui.page_value("replication", None)
+    rep = url.page_value("replication", None)
     if rep is None:
         st.info(t("timing.press_replicate"))
         return
@@ -152,7 +153,7 @@ def replication_section(config) -> None:
 def render() -> None:
     from gconv.timing import RUNS
 
-    spec = ui.current_spec()
+    spec = state.current_spec()
     st.title(t("page.timing"))
     st.markdown(t("timing.intro", layer=spec.torch_repr()))
     config = settings()
@@ -166,12 +167,12 @@ def render() -> None:
     error = None
     if pressed:
         try:
-            ui.set_page_value("result", run(pressed[0], spec, config, slot))
+            url.set_page_value("result", run(pressed[0], spec, config, slot))
         except BudgetError as e:  # said before anything is allocated
             error = t("timing.not_timed", error=e)
         except GConvError as e:  # a setting this machine cannot time (a device or dtype it lacks)
             error = t("timing.cannot_time", error=e)
-    result = ui.page_value("result", None)
+    result = url.page_value("result", None)
     if error:
         slot.error(markdown(error), icon=":material/block:")
     elif result is None:

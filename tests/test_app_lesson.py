@@ -89,7 +89,7 @@ def test_language_switch_translates_the_sidebar():
 def test_link_repairs_and_diagnostics_read_in_chinese():
     at = run_app("pages/cost.py", C=99999, G=3, lang="zh")
     said = " ".join(shown(w.value) for w in at.warning)
-    assert "C=99999 超出 1 到 4096 的范围" in said and "必须同时整除" in said
+    assert "C=99999 超出 1 到 4096 的范围" in said and "G=3 必须整除 C=4096 和 N=8" in said and "显示 G=4" in said
     at = run_app("pages/connectivity.py", N="abc", K="9", H="6", W="6", lang="zh")
     said = " ".join(shown(w.value) for w in at.warning)
     # the parser's and the spec's own errors, inside the repair note, in Chinese with no English left

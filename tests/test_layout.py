@@ -153,7 +153,7 @@ def test_pages_hold_no_arithmetic_on_layer_fields(path):
 def test_pages_without_torch_do_not_import_it():
     # Home and cost need no torch: a deep link there must not pay its import (the connectivity page
     # imports it inside the cached equivalence function only).
-    code = ("import sys; sys.path.insert(0, '.'); import pages.shared.router, pages.shared.ui, gconv.plots.cost, "
+    code = ("import sys; sys.path.insert(0, '.'); import pages.shared.router, pages.shared.sidebar, gconv.plots.cost, "
             "gconv.plots.connectivity, gconv.ledger, pages.shared.bounds, gconv.presets, gconv.gdc, "
             "gconv.inspector; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)

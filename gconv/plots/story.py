@@ -3,7 +3,7 @@ pages, on layers small enough to read at a glance.
 
 >>> figures = story_figures(np.ones((4, 4)))
 >>> list(figures)[:3], figures["separable"].layout.height
-(['standard', 'resnext', 'alexnet_conv2'], 230)
+(['conv', 'group', 'sparsity'], 230)
 """
 from __future__ import annotations
 

@@ -9,18 +9,18 @@ from gconv import GConvError, i18n
 from gconv.parse import parse_bool
 from gconv.text import outside
 
-from .ui import LANG, LINK_NOTES, PRESENT, PROBLEMS, _state
+from .state import LANG, LANG_PROBLEM, LINK_NOTES, PRESENT, PRESENT_PROBLEM, PROBLEMS, session
 
 def language() -> str:
     """This session's language: the link's ?lang= on its first run (an unknown one is said and ignored), then the
     sidebar's choice. Set for this run before anything is drawn."""
-    ss = _state()
+    ss = session()
     ss.pop(LINK_NOTES, None)  # a new run: the last run's notes were shown already
     if LANG not in ss:
         text = st.query_params.get("lang")
         ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT
         if text is not None and text not in i18n.LANGUAGES:
-            ss["_lang_problem"] = i18n.t("ui.link_ignored", field="lang", text=outside(text, 16, quote=True),
+            ss[LANG_PROBLEM] = i18n.t("ui.link_ignored", field="lang", text=outside(text, 16, quote=True),
                                          error=i18n.t("err.one_of", valid=", ".join(i18n.LANGUAGES)))
     i18n.use(ss[LANG])
     return ss[LANG]
@@ -28,7 +28,7 @@ def language() -> str:
 
 def language_control(where) -> None:
     """The language switch (at the top of the sidebar)."""
-    ss = _state()
+    ss = session()
     ss["w_lang"] = ss[LANG]
 
     def on_change():
@@ -37,7 +37,7 @@ def language_control(where) -> None:
     where.segmented_control(i18n.t("lang.label"), options=list(i18n.LANGUAGES), key="w_lang", on_change=on_change,
                             format_func=lambda lang: i18n.strings(lang)["lang.name"], required=True,
                             label_visibility="collapsed")
-    for key in ("_lang_problem", "_present_problem"):
+    for key in (LANG_PROBLEM, PRESENT_PROBLEM):
         problem = ss.pop(key, None)
         if problem:
             ss.setdefault(PROBLEMS, []).append(problem)
@@ -58,14 +58,14 @@ h1 {font-size: 3.4rem !important;} h2, h3 {font-size: 2.6rem !important;}
 
 def presenting() -> bool:
     """Presenter mode, from the link's ?present=1 on the session's first run (kept in the link from then on)."""
-    ss = _state()
+    ss = session()
     if PRESENT not in ss:
         text = st.query_params.get("present")
         try:
             ss[PRESENT] = parse_bool("present", text) if text is not None else False
         except GConvError as e:
             ss[PRESENT] = False
-            ss["_present_problem"] = i18n.t("ui.link", note=e)
+            ss[PRESENT_PROBLEM] = i18n.t("ui.link", note=e)
     return ss[PRESENT]
 
 
@@ -75,10 +75,10 @@ def presenter_style() -> None:
 
 
 def leave_presenter() -> None:
-    _state()[PRESENT] = False
+    session()[PRESENT] = False
 
 
 def enter_presenter() -> None:
-    _state()[PRESENT] = True
+    session()[PRESENT] = True
 
 

@@ -15,7 +15,7 @@ from gconv.i18n import t
 from gconv.poll import Classroom, new_seat, parse_seat, tally
 from gconv.text import markdown
 
-from . import ui
+from . import url
 
 FOLLOW_S = 3  # a student's page asks the class's state this often: "moves within a few seconds"
 CHART_S = 2  # the teacher's chart refreshes this often
@@ -44,27 +44,27 @@ def _key(text: str) -> str:
 def joined() -> Seat | None:
     """This page's class from its link (?class=, then ?teach= or ?seat=), or None. An unknown or ended class, a
     wrong teacher key or a full class is said, and the lesson goes on without a class."""
-    code = ui.page_value("class", None, lambda text: Classroom.open(text).code)
+    code = url.page_value("class", None, lambda text: Classroom.open(text).code)
     if code is None:
         return None
     room = Classroom(code)
-    key = ui.page_value("teach", None, _key)
+    key = url.page_value("teach", None, _key)
     try:
         if key is not None and not room.teacher(key):
             st.warning(t("poll.not_teacher", code=code), icon=":material/warning:")
-            ui.set_page_value("teach", None)
+            url.set_page_value("teach", None)
             key = None
         seat = None
         if key is None:
-            seat = ui.page_value("seat", None, parse_seat) or new_seat()
-            ui.set_page_value("seat", seat)
+            seat = url.page_value("seat", None, parse_seat) or new_seat()
+            url.set_page_value("seat", seat)
             room.join(seat)
     except GConvError as e:  # the class ended meanwhile, or is full
         st.warning(markdown(e), icon=":material/warning:")
-        ui.set_page_value("class", None)
+        url.set_page_value("class", None)
         return None
-    ui.keep_in_url("class", code)
-    ui.keep_in_url("teach" if key else "seat", key or seat)
+    url.keep_in_url("class", code)
+    url.keep_in_url("teach" if key else "seat", key or seat)
     return Seat(room, key, seat)
 
 
@@ -73,20 +73,20 @@ def start(step: int) -> None:
     try:
         room, key = Classroom.start(step=step)
     except GConvError as e:
-        ui.set_page_value("class_problem", str(e))
+        url.set_page_value("class_problem", str(e))
         return
-    ui.set_page_value("class", room.code)
-    ui.set_page_value("teach", key)
+    url.set_page_value("class", room.code)
+    url.set_page_value("teach", key)
 
 
 def moved(step: int) -> None:
     """The teacher moved to step: so does the class (called from the lesson's Back/Next)."""
-    code, key = ui.page_value("class", None), ui.page_value("teach", None)
+    code, key = url.page_value("class", None), url.page_value("teach", None)
     if code and key:
         try:
             Classroom(code).set_step(step, key)
         except GConvError as e:
-            ui.set_page_value("class_problem", str(e))
+            url.set_page_value("class_problem", str(e))
 
 
 def state(seat: Seat) -> dict | None:
@@ -101,9 +101,9 @@ def state(seat: Seat) -> dict | None:
 def fresh_round(seat: Seat, step: int, now: dict) -> None:
     """After the teacher's "Vote again" a student's earlier answer to step no longer counts: clear it here too."""
     round_ = now["rounds"].get(str(step), 0)
-    if ui.page_value(f"round_{step}", round_) != round_:
-        ui.set_page_value(f"reply_{step}", None)  # the lesson draws the reply widgets anew for the round
-    ui.set_page_value(f"round_{step}", round_)
+    if url.page_value(f"round_{step}", round_) != round_:
+        url.set_page_value(f"reply_{step}", None)  # the lesson draws the reply widgets anew for the round
+    url.set_page_value(f"round_{step}", round_)
 
 
 def follow(seat: Seat, step: int, now: dict) -> None:

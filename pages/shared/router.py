@@ -14,7 +14,7 @@ import streamlit as st
 
 from gconv.i18n import t
 
-from . import classroom, ui
+from . import classroom, notices, sidebar, state, url
 
 # Served by the app itself: a material icon as page_icon makes every browser fetch its favicon from Google's servers
 FAVICON = Path(__file__).resolve().parents[2] / "assets" / "favicon.png"
@@ -47,18 +47,18 @@ def main() -> None:
     menu = st.sidebar.container()
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
-        ui.set_current_page(page.url_path)
-        spec = ui.layer_controls()
+        state.set_current_page(page.url_path)
+        spec = sidebar.layer_controls()
         with menu:
             classroom.language_control(st)
-            for f, icon, url in PAGES:
-                st.page_link(f, label=t(f"page.{url or 'home'}"), icon=icon, query_params=ui.link_params(spec))
+            for f, icon, path in PAGES:
+                st.page_link(f, label=t(f"page.{path or 'home'}"), icon=icon, query_params=url.link_params(spec))
             st.divider()
         if presenting:
             classroom.presenter_style()
-        ui.show_problems()
+        notices.show_problems()
         page.run()
-        ui.write_url()
+        url.write_url()
     finally:
         _run.depth -= 1
 

@@ -1,0 +1,50 @@
+"""The session's keys and its canonical layer: what every other shared module reads and writes.
+
+Canonical values live apart from widget keys because Streamlit drops a widget's key when it is not drawn.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from gconv import ConvSpec
+from gconv.parse import FIELDS
+
+from .bounds import DEFAULT_SPEC
+
+# Session-state keys (widget keys are "w_<field>" for the layer and "wp_<url key>" for page values).
+LAYER = "_layer"  # canonical layer fields: ints, (h, w) pairs, bias bool
+PAGE_VALUES = "_page_values"  # {page: {url key: canonical value}}
+CURRENT_PAGE = "_current_page"  # the url path of the page this run draws
+URL_AT_START = "_url_at_start"  # query params as the session's first run saw them
+URL_OUT = "_url_out"  # what this run will write to the URL
+PROBLEMS = "_problems"  # the link's problems, shown once
+LAYER_IN_URL = "_layer_in_url"  # the layer fields as this session last wrote them to the URL
+SPEC = "spec"  # the valid layer this run shows
+FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
+RECTANGULAR = "_rect"  # the (h, w) controls are shown
+LANG = "_lang"  # this session's language: en or zh
+PRESENT = "_present"  # presenter mode (pages/shared/classroom.py)
+LINK_NOTES = "_link_notes"  # this run's notes on ignored link values
+SHOWN_PROBLEMS = "_shown_problems"  # the link's problems this run showed
+LANG_PROBLEM = "_lang_problem"  # a link's unknown language, said once (pages/shared/classroom.py)
+PRESENT_PROBLEM = "_present_problem"  # a link's bad presenter flag, said once (pages/shared/classroom.py)
+
+
+def session():
+    """This browser session's state (Streamlit's session_state)."""
+    return st.session_state
+
+
+def load_spec(spec: ConvSpec) -> None:
+    """Make spec the current layer (a preset button, a row of the model inspector)."""
+    session()[LAYER] = {name: getattr(spec, name) for name in FIELDS}
+
+
+def current_spec() -> ConvSpec:
+    """The layer the sidebar describes (set by sidebar.layer_controls, which the router calls first)."""
+    return session().get(SPEC, DEFAULT_SPEC)
+
+
+def set_current_page(name: str) -> None:
+    """Name the page this run draws (the router does): page values are kept per page."""
+    session()[CURRENT_PAGE] = name
