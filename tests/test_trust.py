@@ -101,10 +101,25 @@ def test_the_worker_measures_in_another_process_and_reports_errors_by_kind():
     assert [str(r["case"]) for r in result.rows][0] == "grouped conv (native, groups=G)" and not DEVICE.locked()
     huge = ConvSpec(C=4096, N=4096, G=1, K=3, H=1024, W=1024, padding=1)
     with pytest.raises(BudgetError):  # a GConvError in the worker comes back as itself
-        WORKER.call("measure_run", "layer", huge, TimingConfig(device="cpu", batch=8))
+        WORKER.call(measure_run, "layer", huge, TimingConfig(device="cpu", batch=8))
     with pytest.raises(WorkerError, match="AttributeError"):  # anything else comes back as a bug, with its trace
-        WORKER.call("measure_run", "layer", None, FAST)
+        WORKER.call(measure_run, "layer", None, FAST)
     assert run("layer", SPEC, FAST, isolated=True).rows  # the worker is still serving
+
+
+def unpicklable_result(progress=None):
+    """A worker job whose result cannot cross the pipe: a local function."""
+    return lambda: None
+
+
+def test_a_result_that_cannot_be_pickled_surfaces_as_that_error_and_the_worker_serves_on():
+    # The worker runs any module-level job; its result must be picklable, and one that is not is reported as the
+    # pickling error it is (with the worker's trace), not as a worker that died
+    with pytest.raises(WorkerError, match="[Pp]ickl"):
+        WORKER.call(unpicklable_result)
+    with pytest.raises(AttributeError):  # a job that is not module-level cannot be sent: it fails here, before
+        WORKER.call(lambda progress=None: 1)
+    assert run("layer", SPEC, FAST, isolated=True).rows
 
 
 def test_a_measurement_waits_for_a_training_holding_the_device():

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
+from .worker import run_held
 from .options import varies_groups
 from .. import cost
 from ..equivalence import native_conv
 from ..errors import GConvError
-from ..machine import DEVICE
 from ..spec import ConvSpec
 from .cases import DTYPES, random_tensor
 from .harness import TimingConfig, environment, measure_cases, measurement_settings, resolve_device
@@ -160,11 +160,5 @@ def replicate(name: str, config: TimingConfig, progress: Callable[[float, str], 
               on_wait: Callable[[], None] | None = None, isolated: bool = False) -> Replication:
     """Wait for the device, then measure the experiment: in the timing worker when isolated (the app), else here."""
     _experiment(name)
-    with DEVICE.hold(on_wait, what=say("job.replication")) as waited:
-        if isolated:
-            from .worker import WORKER
-
-            result = WORKER.call("measure_replication", name, config, progress=progress)
-        else:
-            result = measure_replication(name, config, progress=progress)
-    return replace(result, waited=waited)
+    return run_held(say("job.replication"), measure_replication, name, config, on_wait=on_wait, isolated=isolated,
+                    progress=progress)

@@ -12,11 +12,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .worker import run_held
 from .options import RUNS
 from ..errors import GConvError
 from ..spec import ConvSpec
 from .cases import check_budget, group_items, layer_items, sweep_batch, sweep_groups, time_layer
-from .harness import DEVICE, TimingConfig, environment, measurement_settings, peaks_for, resolve_device
+from .harness import TimingConfig, environment, measurement_settings, peaks_for, resolve_device
 from .roofline import Peaks
 from ..i18n import plain, say
 from ..text import outside
@@ -90,11 +91,5 @@ def run(kind: str, spec: ConvSpec, config: TimingConfig, progress: Progress | No
     """Check the budget, wait for the device, then measure: in the timing worker process when isolated (the app),
     else here (the CLI, a process of its own already)."""
     check_run(kind, spec, config)
-    with DEVICE.hold(on_wait, what=say("job.timing")) as waited:
-        if isolated:
-            from .worker import WORKER
-
-            result = WORKER.call("measure_run", kind, spec, config, progress=progress, peaks=peaks)
-        else:
-            result = measure_run(kind, spec, config, progress=progress, peaks=peaks)
-    return replace(result, waited=waited)
+    return run_held(say("job.timing"), measure_run, kind, spec, config, on_wait=on_wait, isolated=isolated,
+                    progress=progress, peaks=peaks)

@@ -5,8 +5,9 @@ sweeps by up to 12×. In the worker, nothing of the server runs: the server thre
 and draws progress only when the worker reports one between rounds, after which the worker leaves the
 browser a quiet moment before its next timed block. torch's process-wide settings change only in the worker.
 
-Only the jobs named in JOBS run there; what travels on the pipe is the app's own values (specs, configs,
-results), never anything a user uploaded.
+A job is a module-level function of gconv, pickled by reference (its module and name, never code), with the
+app's own values as arguments (specs, configs) and a picklable result; nothing a user uploaded travels there.
+run_held is the one way the app and the CLI run a job: hold the device, run here or in the worker, note the wait.
 """
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 
 from .. import errors
+from ..i18n import Said
+from ..machine import DEVICE
 
 QUIET_AFTER_PROGRESS = 0.05  # seconds the worker waits after reporting progress, so the browser draws it then
 
@@ -25,19 +29,11 @@ class WorkerError(RuntimeError):
     """A job failed in the worker with an error that is not a GConvError: a bug, with the worker's traceback."""
 
 
-def _jobs() -> dict[str, Callable]:
-    from .replicate import measure_replication
-    from .runs import measure_run
-
-    return {"measure_run": measure_run, "measure_replication": measure_replication}
-
-
 def _serve(conn) -> None:
     """The worker's loop: receive a job, run it with progress sent back, send its result or its error."""
-    jobs = _jobs()
     while True:
         try:
-            name, args, kwargs = conn.recv()
+            job, args, kwargs = conn.recv()
         except EOFError:
             return  # the server went away
 
@@ -46,13 +42,16 @@ def _serve(conn) -> None:
             time.sleep(QUIET_AFTER_PROGRESS)
 
         try:
-            result = jobs[name](*args, progress=progress, **kwargs)
+            result = job(*args, progress=progress, **kwargs)
         except errors.GConvError as e:
             conn.send(("refused", type(e).__name__, e.args[0] if e.args else str(e)))  # a Said stays one
         except Exception:  # noqa: BLE001 - sent back whole, to surface in the server as a bug
             conn.send(("failed", traceback.format_exc()))
         else:
-            conn.send(("done", result))
+            try:
+                conn.send(("done", result))
+            except Exception:  # noqa: BLE001 - a result that cannot be pickled is the job's bug, said as that
+                conn.send(("failed", traceback.format_exc()))
 
 
 class Worker:
@@ -77,8 +76,9 @@ class Worker:
         child.close()
         self._conn = parent
 
-    def call(self, job: str, *args, progress: Callable[[float, str], None] | None = None, **kwargs):
-        """Run a job (a name in JOBS) in the worker with these arguments; progress gets its reports."""
+    def call(self, job: Callable, *args, progress: Callable[[float, str], None] | None = None, **kwargs):
+        """Run job (a module-level function taking progress=) in the worker with these arguments; progress gets
+        its reports. A job that cannot be pickled by reference raises here, before anything is sent."""
         with self._lock:
             if self._process is None or not self._process.is_alive():
                 self._start()
@@ -111,3 +111,15 @@ class Worker:
 
 
 WORKER = Worker()
+
+
+def run_held(what: Said, job: Callable, *args, on_wait: Callable[[], None] | None = None, isolated: bool = False,
+             progress: Callable[[float, str], None] | None = None, **kwargs):
+    """Hold the device (queued behind any other measurement, on_wait told), run job here or, when isolated (the
+    app), in the worker, and return its result (a dataclass with a waited field) with the seconds waited."""
+    with DEVICE.hold(on_wait, what=what) as waited:
+        if isolated:
+            result = WORKER.call(job, *args, progress=progress, **kwargs)
+        else:
+            result = job(*args, progress=progress, **kwargs)
+    return replace(result, waited=waited)
