@@ -1,10 +1,15 @@
 """The labs through AppTest: the GDC vs GAP lab, the Timings page (worker, device lock, replication), the model
 inspector, and errors that are bugs surfacing as bugs."""
+import json
+
 import numpy as np
 import pytest
 
 from apptest import array, chart, charts, metric, run_app, shown
+from conftest import ROOT
 from gconv import ConvSpec, valid_groups
+
+EN = json.loads((ROOT / "assets" / "en.json").read_text(encoding="utf-8"))
 
 
 def test_gdc_lab_short_training():
@@ -334,3 +339,15 @@ def test_inspector_draws_reach_between_two_layers():
     assert not at.exception, [e.value for e in at.exception]
     z = np.asarray(array(chart(at, "reach_chart")["data"][0]["z"]), dtype=float)
     assert (z.astype(bool) == autograd_reach(net, (1, 24, 8, 8))).all()
+
+
+def test_the_lab_opens_on_the_stored_run_until_a_first_training():
+    # Oracle: assets/gdc_faces_aligned.json, the run Home draws (its accuracies and its learned weights)
+    stored = json.loads((ROOT / "assets" / "gdc_faces_aligned.json").read_text())
+    at = run_app("pages/gdc.py", dataset="digits", seed=11)  # settings nobody has trained
+    assert [s.value for s in at.subheader][0] == EN["gdc.stored_title"]
+    assert [m.value for m in at.metric] == [f"{stored['gdc_test_acc']:.1%}", f"{stored['gap_test_acc']:.1%}"]
+    gap, gdc = (array(d["z"]) for d in chart(at, "gdc_stored")["data"][:2])
+    assert np.allclose(gdc, stored["relative_weights"]) and np.allclose(gap, 1.0)  # GAP: every cell its mean
+    assert EN["ui.layer_unused"] in [c.value for c in at.sidebar.caption]  # the sidebar's layer is not this lab's
+    assert EN["ui.layer_unused"] not in [c.value for c in run_app("pages/cost.py").sidebar.caption]

@@ -28,6 +28,7 @@ PAGES = [
     ("pages/timing.py", ":material/timer:", "timing"),
     ("pages/inspect.py", ":material/account_tree:", "inspect"),
 ]
+OWN_LAYER = {"gdc"}  # pages that train their own network: the sidebar's layer is not theirs
 _run = threading.local()  # each session's script runs in its own thread
 
 
@@ -48,7 +49,7 @@ def main() -> None:
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
         state.set_current_page(page.url_path)
-        spec = sidebar.layer_controls()
+        spec = sidebar.layer_controls(used=page.url_path not in OWN_LAYER)
         with menu:
             classroom.language_control(st)
             for f, icon, path in PAGES:

@@ -64,12 +64,15 @@ def _set_rectangular() -> None:
             ss[LAYER][f] = v[0] if isinstance(v, tuple) else v
 
 
-def layer_controls() -> ConvSpec:
-    """Draw the sidebar controls and return the layer they describe (repaired to a valid one if needed)."""
+def layer_controls(used: bool = True) -> ConvSpec:
+    """Draw the sidebar controls and return the layer they describe (repaired to a valid one if needed); a page
+    that does not read the layer (used=False) says so above them, and they stay for the next page."""
     start_session()
     ss = session()
     side = st.sidebar
     side.markdown(f"### {t('ui.layer')}")
+    if not used:
+        side.caption(t("ui.layer_unused"))
     _presets(side)
     c1, c2 = side.columns(2)
     _number(c1, t("ui.C"), "C", *LIMITS["C"], help=t("ui.C_help"))
