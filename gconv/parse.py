@@ -57,10 +57,10 @@ def parse_count(name: str, text) -> int:
 
 def parse_bool(name: str, text: str) -> bool:
     """true/false, 1/0, yes/no, on/off (any case)."""
-    t = str(text).strip().lower()
-    if t in _TRUE:
+    word = str(text).strip().lower()
+    if word in _TRUE:
         return True
-    if t in _FALSE:
+    if word in _FALSE:
         return False
     raise SpecError(say("err.not_yes_no", name=name, text=outside(text, MAX_TEXT, quote=True)))
 

@@ -143,9 +143,16 @@ def test_sliding_view_plays_in_webgl_fresh_server(browser, server):
     page.wait_for_function("() => { const t = [...document.querySelectorAll('text')].map(t => t.textContent)"
                            ".find(t => t.startsWith('output position')); return t && !t.endsWith('(1,1)'); }",
                            timeout=30_000)
+    # Paused is a state of Plotly's own: no animation frame scheduled and no frames queued. While it plays the
+    # state is not there (which shows the check reads the right fields); after pause, wait for it, and then the
+    # position shown must be the one it stopped at.
+    stopped = ("() => [...document.querySelectorAll('.js-plotly-plot')].every(gd => !gd._transitionData"
+               " || (!gd._transitionData._animationRaf && !(gd._transitionData._frameQueue || []).length))")
+    assert not page.evaluate(stopped)
     page.locator(".updatemenu-button").nth(1).click()  # pause
+    page.wait_for_function(stopped, timeout=30_000)
     moved = slider_text(page)
-    time.sleep(1.0)
+    page.wait_for_function(stopped, timeout=30_000)
     assert slider_text(page) == moved  # paused: it stays
     # G down to 1 in the sidebar: the same view turns standard, and the scene is drawn (an empty trace once
     # blanked it there).

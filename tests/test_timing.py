@@ -12,7 +12,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import ROOT
-from gconv import BudgetError, ConvSpec, GConvError, cost, valid_groups
+from gconv import BudgetError, ConvSpec, GConvError, valid_groups
 from gconv.timing.cases import CASES, COLUMNS, LABELS, case_list, check_budget, layer_items, script, sweep_batch, \
     sweep_groups, time_layer
 from gconv.timing.roofline import Peaks, attainable, datasheet
@@ -25,7 +25,9 @@ SPEC = ConvSpec(C=16, N=32, G=4, K=3, H=12, W=12, padding=1)
 
 def test_devices_here():
     assert resolve_device("auto") in available_devices()
-    if not torch.cuda.is_available():
+    if torch.cuda.is_available():  # a GPU machine: cuda is a device, and auto picks it
+        assert resolve_device("cuda") == "cuda" == resolve_device("auto")
+    else:  # no GPU: asking for one is refused, naming the devices there are
         with pytest.raises(GConvError, match="valid: .*cpu"):
             resolve_device("cuda")
     with pytest.raises(GConvError, match="unknown device"):
@@ -50,21 +52,27 @@ def test_every_case_timed_with_columns(layer_rows):
 
 
 def test_achieved_rates_use_the_counted_flops(layer_rows):
-    # Oracle: FlopCounterMode's count for the grouped conv at this batch, divided by the measured median.
+    # Oracle: FlopCounterMode's count for the grouped conv at this batch, divided by the measured median; the
+    # intensity is those FLOPs over the bytes of the tensors torch reads and writes (input, weight, output, fp32).
     x = torch.randn(FAST.batch, SPEC.C, SPEC.H, SPEC.W)
-    w = torch.randn(*SPEC.weight_shape)
+    w = torch.randn(32, 16 // 4, 3, 3)
     with FlopCounterMode(display=False) as counter:
-        torch.nn.functional.conv2d(x, w, padding=1, groups=SPEC.G)
+        y = torch.nn.functional.conv2d(x, w, padding=1, groups=4)
     row = layer_rows[0]
     assert row["gflops"] == pytest.approx(counter.get_total_flops() / (row["median_ms"] / 1e3) / 1e9, rel=1e-9)
-    assert row["intensity"] == pytest.approx(cost.intensity(SPEC, "fp32", FAST.batch), rel=1e-9)
+    moved = 4 * (x.numel() + w.numel() + y.numel())
+    assert row["intensity"] == pytest.approx(counter.get_total_flops() / moved, rel=1e-9)
 
 
 def test_sweep_covers_every_valid_group():
     rows = sweep_groups(SPEC, FAST)
     assert [r["G"] for r in rows] == [g for g in range(1, 17) if 16 % g == 0 and 32 % g == 0]
     assert [r["G"] for r in rows] == valid_groups(16, 32)
-    assert all(r["median_ms"] > 0 and r["macs"] == cost.macs(SPEC.replace(G=r["G"])) * 2 for r in rows)
+    for r in rows:  # Oracle: FlopCounterMode's count at this G and batch (2 FLOPs per multiply-add)
+        with FlopCounterMode(display=False) as counter:
+            torch.nn.functional.conv2d(torch.randn(FAST.batch, 16, 12, 12), torch.randn(32, 16 // r["G"], 3, 3),
+                                       padding=1, groups=r["G"])
+        assert r["median_ms"] > 0 and r["macs"] == counter.get_total_flops() // 2
 
 
 def test_batch_sweep_and_options():
@@ -80,10 +88,12 @@ def test_batch_sweep_and_options():
         assert key in env
 
 
-def test_harness_is_torch_timer():
+def test_measure_warms_up_then_times_blocks_of_calls():
+    # Oracle: a counter in the timed callable; the warm-up calls come first, then every block's calls
     calls = []
-    t = measure(lambda: calls.append(1), FAST, "cpu")
-    assert t.median > 0 and t.runs >= 1 and len(calls) > t.runs  # warm-up plus timed calls
+    timing = measure(lambda: calls.append(1), FAST, "cpu")
+    assert timing.median > 0 and timing.runs >= 1 and timing.calls_per_run >= 1
+    assert len(calls) >= FAST.warmup + timing.runs * timing.calls_per_run
 
 
 def test_budgets_refuse_before_allocating():
@@ -171,8 +181,10 @@ def test_bench_cli():
     assert [row["G"] for row in d["rows"]] == valid_groups(16, 32) and d["environment"]["device"] == "cpu"
     r = run("C=64", "N=128", "G=3")
     assert r.returncode == 2 and "G=3 must divide C=64 and N=128; valid G: 1, 2, 4, 8, 16, 32, 64" in r.stderr
-    if not torch.cuda.is_available():
-        r = run("C=16", "N=16", "G=4", "--device", "cuda")
+    r = run("C=16", "N=16", "G=4", "--device", "cuda", "--min-run-time", "0.02")
+    if torch.cuda.is_available():  # a GPU machine times on it
+        assert r.returncode == 0 and "cuda" in r.stdout, r.stderr
+    else:  # no GPU: a clear refusal, not a traceback
         assert r.returncode == 2 and "not available" in r.stderr
 
 

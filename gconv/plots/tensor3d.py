@@ -239,8 +239,8 @@ def _labels(view: View, at: _Place) -> dict:
     top_out = float(at.out_z(view.out_rows.start)) + 1.0
     xs, ys, zs, text, colours = [], [], [], [], []
 
-    def put(x, y, z, t, colour="#555555"):
-        xs.append(float(x)), ys.append(float(y)), zs.append(float(z)), text.append(t), colours.append(colour)
+    def put(x, y, z, label, colour="#555555"):
+        xs.append(float(x)), ys.append(float(y)), zs.append(float(z)), text.append(label), colours.append(colour)
 
     # Names under the blocks: above them the channel numbers run back in depth.
     put(len(view.cols) / 2, 0, float(at.row_z(view.rows.stop - 1)) - 1.0,

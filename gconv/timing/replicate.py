@@ -118,12 +118,12 @@ def measure_replication(name: str, config: TimingConfig, progress: Callable[[flo
     first = timings[paper[0].label].median
     rows = []
     for row in paper:
-        specs, t = layers(name, row), timings[row.label]
+        specs, timing = layers(name, row), timings[row.label]
         key = {"g": row.g, "c": row.widths[0]} if varies_groups(name) else {"c1": row.widths[0], "c2": row.widths[1]}
         widths = f"c={row.widths[0]}" if varies_groups(name) else f"{row.widths[0]}, {row.widths[1]}"
         rows.append({"setting": row.label, **key, "widths": widths, "flops": config.batch * sum(cost.flops(s) for s in specs),
-                     "mac": cost.memory_access_cost(specs[0]), "median_ms": t.median * 1e3, "spread": t.spread,
-                     "unstable": t.unstable, "note": t.note, "relative_speed": first / t.median,
+                     "mac": cost.memory_access_cost(specs[0]), "median_ms": timing.median * 1e3, "spread": timing.spread,
+                     "unstable": timing.unstable, "note": timing.note, "relative_speed": first / timing.median,
                      "paper_gpu": row.gpu / paper[0].gpu, "paper_arm": row.arm / paper[0].arm,
                      "paper_widths_gpu": list(row.gpu_widths), "paper_widths_arm": list(row.arm_widths)})
     return Replication(name, title, config, rows, {**env, "process": f"pid {os.getpid()}"}, findings(rows))
