@@ -59,7 +59,6 @@ def flops(spec: ConvSpec) -> int:
 
 
 OPS_PER_MAC = {"MAC": 1, "FLOP": 2}  # FLOPs = 2·MACs: a multiply-add is one MAC and two FLOPs
-OPS_LABELS = {"MAC": "MACs", "FLOP": "FLOPs = 2·MACs"}
 
 
 def in_ops(mac_count: int, ops: str) -> int:

@@ -18,7 +18,7 @@ def render() -> None:
     st.title(t("page.cost"))
     c1, c2, c3 = st.columns(3)
     ops = url.bound_widget(c1.segmented_control, t("cost.ops"), "ops", "MAC", one_of(list(cost.OPS_PER_MAC)),
-                          options=list(cost.OPS_PER_MAC), format_func=cost.OPS_LABELS.get, required=True)
+                          options=list(cost.OPS_PER_MAC), format_func=lambda o: t(f"cost.ops_label.{o}"), required=True)
     dtype = url.bound_widget(c2.segmented_control, t("cost.dtype"), "dtype", "fp32", one_of(DTYPES), options=DTYPES,
                             required=True)
     lo, hi = PAGE_LIMITS["batch"]
