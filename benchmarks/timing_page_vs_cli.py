@@ -72,7 +72,7 @@ def main():
             for i, (kind, (label, sweep)) in enumerate(SWEEPS.items()):
                 training = i and not args.no_training
                 if training:  # a class mate trains a GDC head in another session meanwhile
-                    other.goto(f"{server.url}/gdc?epochs=6&width=16&seed={100 + i}")
+                    other.goto(f"{server.url}/gdc?epochs={2 if args.quick else 6}&width=16&seed={100 + i}")
                     other.get_by_role("button", name="Train both heads").click()
                 start = time.perf_counter()
                 page.get_by_role("button", name=label).click()
@@ -91,7 +91,8 @@ def main():
                                             timeout=600_000)
                     time.sleep(2)
                 cli = cli_rows(layer, sweep, batch, runtime)
-                again = cli_rows(layer, sweep, batch, runtime)  # the machine's own run-to-run variation
+                # the machine's own run-to-run variation (--quick checks the script works: one CLI run is enough)
+                again = cli if args.quick else cli_rows(layer, sweep, batch, runtime)
                 print(f"\n{label} (page {took:.1f} s, then the CLI twice)")
                 first_page, first_cli = None, None
                 for row, ref, ref2 in zip(shown, cli, again):

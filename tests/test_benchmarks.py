@@ -22,7 +22,7 @@ QUICK = [
     ("summary_speed.py", r"shufflenet-style x4 +torchinfo +[\d.]+ s +counts +[\d.]+ s \([\d.]+x\) +counts\+flow"),
     ("timing_vs_torch_timer.py", r"groups=2, bias=False\) +gconv +[\d.]+ ms +Timer +[\d.]+ ms +ratio +[\d.]+"),
     ("gpu_timing_check.py", r"=== groups, \w+ channels_last .*\n(.*\n)*grouped conv \(native, groups=G\) +16 "
-                            r"(.*\n)*=== replicate shufflenet-g1(.*\n)*1:12 +37,444"),
+                            r"(.*\n)*=== replicate shufflenet-g1(.*\n)*1:12 +37, 444"),
 ]
 
 
