@@ -1,10 +1,12 @@
 """Model inspector: reference networks and uploaded ONNX files, layer by layer, with a way into the layer views."""
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
+from gconv import i18n
 from gconv.i18n import t
 from gconv.text import csv_cell, markdown, outside
 from gconv.parse import int_in, one_of
@@ -32,6 +34,7 @@ def load_summary():
         names = [layer.name for layer in summary.report.layers]
         return summary, lambda a, b: summary.reach(names[a], names[b])
     upload = st.file_uploader(t("inspect.upload"), type=["onnx"], key="onnx_upload")
+    uploader_in_language()
     reader(WEB).warm()  # the reader process starts while the student picks a file
     if upload is None:
         st.info(t("inspect.export"))
@@ -141,6 +144,25 @@ def table(report, selected: int):
             params: st.column_config.ProgressColumn(params, format="localized", min_value=0, max_value=biggest_p),
             macs: st.column_config.ProgressColumn(macs, format="localized", min_value=0, max_value=biggest_m),
         })
+
+
+def uploader_in_language() -> None:
+    """Streamlit's uploader writes its button and its limit in English only: outside English, both are hidden and
+    drawn again from the language file (hidden text is not read out either)."""
+    if i18n.current() == i18n.DEFAULT:
+        return
+    button = json.dumps(t("inspect.upload_button"), ensure_ascii=False)
+    limit = json.dumps(t("inspect.upload_limit", mb=st.get_option("server.maxUploadSize")), ensure_ascii=False)
+    drop = '[data-testid="stFileUploaderDropzone"]'
+    st.html(f"""<style>
+{drop} button [data-testid="stMarkdownContainer"] p, {drop} [data-testid="stFileUploaderDropzoneInstructions"] span
+  {{visibility: hidden; position: relative; white-space: nowrap}}
+{drop} button [data-testid="stMarkdownContainer"] p::after {{content: {button}; visibility: visible; position: absolute;
+  left: 0}}
+{drop} [data-testid="stFileUploaderDropzoneInstructions"] span {{display: inline-block; min-width: 16em}}
+{drop} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{content: {limit}; visibility: visible;
+  position: absolute; left: 0}}
+</style>""")
 
 
 def render() -> None:

@@ -216,8 +216,8 @@ def test_every_page_in_chinese(browser, server):
     found = {}
     for url, title in [("", "home.title"), ("lesson", "lesson.title"), ("connectivity", "page.connectivity"),
                        ("cost", "page.cost"), ("gdc", "page.gdc"), ("timing", "page.timing"),
-                       ("inspect", "page.inspect")]:
-        page.goto(f"{server.url}/{url}?lang=zh")
+                       ("inspect", "page.inspect"), ("inspect?source=onnx&", "page.inspect")]:  # + the uploader
+        page.goto(f"{server.url}/{url}{'' if '?' in url else '?'}lang=zh")
         page.locator("h1", has_text=zh[title]).first.wait_for(timeout=90_000)
         page.get_by_text(zh["ui.layer"], exact=True).first.wait_for(timeout=30_000)
         page.wait_for_load_state("networkidle")
@@ -225,7 +225,7 @@ def test_every_page_in_chinese(browser, server):
         title, text, *figures = page.evaluate(SEEN)
         for seen in [title, text, *(s for f in figures for s in figure_texts(json.loads(f)))]:
             found.update({word: f"{url or 'home'}: {seen[:160]}" for word in english(seen)})
-        page.screenshot(path=SHOTS / f"zh-{url or 'home'}.png")
+        page.screenshot(path=SHOTS / f"zh-{url.replace('?', '-').replace('=', '-').strip('&') or 'home'}.png")
     page.close()
     assert not found, "\n".join(f"{word}: {seen!r}" for word, seen in found.items())
 
