@@ -189,47 +189,6 @@ def test_lesson_by_link_in_chinese_then_presenter_fresh_server(browser, server):
     page.close()
 
 
-# What a reader sees: the tab's title, the page's text less icons (a material icon is a word drawn by a ligature)
-# and less Streamlit's own "Skip to main content" (shown only to a keyboard's focus; its frontend has no other
-# language), and each figure's data and layout
-SEEN = """() => {
-    const body = document.body.cloneNode(true);
-    body.querySelectorAll('[data-testid="stIconMaterial"], [translate="no"][role="img"], '
-        + '[data-testid="stSkipToContent"], style, script')
-        .forEach(el => el.remove());
-    document.documentElement.appendChild(body);  // innerText needs a rendered node
-    const text = body.innerText;
-    body.remove();
-    return [document.title, text, ...Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .map(el => JSON.stringify({data: el.data, layout: el.layout}))];
-}"""
-
-
-def test_every_page_in_chinese(browser, server):
-    # Each page by link with ?lang=zh: its title in Chinese, the sidebar in Chinese, no exception (a key missing
-    # from zh.json would raise), and no English word in what the reader sees: the tab's title, the page's text and
-    # every figure's texts (oracle: tests/zhscan.py). Screenshots go to screenshots/ to be looked at.
-    from zhscan import english, figure_texts
-
-    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    found = {}
-    for url, title in [("", "home.title"), ("lesson", "lesson.title"), ("connectivity", "page.connectivity"),
-                       ("cost", "page.cost"), ("gdc", "page.gdc"), ("timing", "page.timing"),
-                       ("inspect", "page.inspect"), ("inspect?source=onnx&", "page.inspect")]:  # + the uploader
-        page.goto(f"{server.url}/{url}{'' if '?' in url else '?'}lang=zh")
-        page.locator("h1", has_text=zh[title]).first.wait_for(timeout=90_000)
-        page.get_by_text(zh["ui.layer"], exact=True).first.wait_for(timeout=30_000)
-        page.wait_for_load_state("networkidle")
-        no_exception(page)
-        title, text, *figures = page.evaluate(SEEN)
-        for seen in [title, text, *(s for f in figures for s in figure_texts(json.loads(f)))]:
-            found.update({word: f"{url or 'home'}: {seen[:160]}" for word in english(seen)})
-        page.screenshot(path=SHOTS / f"zh-{url.replace('?', '-').replace('=', '-').strip('&') or 'home'}.png")
-    page.close()
-    assert not found, "\n".join(f"{word}: {seen!r}" for word, seen in found.items())
-
-
 def test_cost_deep_link_fresh_server(browser, server):
     page = open_page(browser, f"{server.url}/cost?C=64&N=128&G=4&K=3&H=56&W=56&padding=1&ops=FLOP")
     wait_for_chart_title(page, "Params and FLOPs over every valid G")
