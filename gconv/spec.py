@@ -250,7 +250,6 @@ class ConvSpec:
     def out_shape(self) -> tuple[int, int, int]:
         return (self.N, *self.out_hw)
 
-    # --- kind -----------------------------------------------------------------------------------
     @property
     def kernel_shape(self) -> tuple[int, int, int]:
         """(C/G, Kh, Kw), one kernel's shape: the weight_shape of each of the N kernels."""
@@ -266,6 +265,7 @@ class ConvSpec:
         """The last output position, (Ho − 1, Wo − 1)."""
         return tuple(size - 1 for size in self.out_hw)
 
+    # --- kind -----------------------------------------------------------------------------------
     @property
     def multiplier(self) -> int | None:
         """Depth multiplier m = N/C when G = C (depthwise), else None."""

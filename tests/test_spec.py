@@ -125,3 +125,15 @@ def test_torch_repr_builds_the_same_layer():
     m = eval(spec.torch_repr(), {"nn": nn})
     assert tuple(m.weight.shape) == spec.weight_shape
     assert m(torch.zeros(1, *spec.in_shape)).shape[1:] == spec.out_shape
+
+
+def test_the_last_kernel_and_position_are_torchs_last_indices():
+    # Oracle: the shape of nn.Conv2d's output (its last channel and last row and column)
+    import torch
+    import torch.nn as nn
+
+    spec = ConvSpec(C=6, N=9, G=3, K=(3, 2), H=7, W=10, stride=(2, 3), padding=1, dilation=(1, 2))
+    conv = nn.Conv2d(6, 9, (3, 2), stride=(2, 3), padding=1, dilation=(1, 2), groups=3)
+    n, h, w = conv(torch.zeros(1, 6, 7, 10)).shape[1:]
+    assert spec.last_kernel == n - 1 and spec.last_position == (h - 1, w - 1)
+    assert spec.kernel_shape == tuple(conv.weight.shape[1:])
