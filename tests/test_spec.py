@@ -129,9 +129,6 @@ def test_torch_repr_builds_the_same_layer():
 
 def test_the_last_kernel_and_position_are_torchs_last_indices():
     # Oracle: the shape of nn.Conv2d's output (its last channel and last row and column)
-    import torch
-    import torch.nn as nn
-
     spec = ConvSpec(C=6, N=9, G=3, K=(3, 2), H=7, W=10, stride=(2, 3), padding=1, dilation=(1, 2))
     conv = nn.Conv2d(6, 9, (3, 2), stride=(2, 3), padding=1, dilation=(1, 2), groups=3)
     n, h, w = conv(torch.zeros(1, 6, 7, 10)).shape[1:]
