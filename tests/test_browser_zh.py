@@ -2,6 +2,7 @@
 view too), its text as drawn and its figures' texts read for English words (oracle: tests/zhscan.py). The AppTest
 half, with every view and button, is tests/test_zh_scan.py."""
 import json
+import re
 
 import pytest
 
@@ -50,3 +51,30 @@ def test_every_page_in_chinese(browser, server):
         page.screenshot(path=SHOTS / f"zh-{url.replace('?', '-').replace('=', '-').strip('&') or 'home'}.png")
     page.close()
     assert not found, "\n".join(f"{word}: {seen!r}" for word, seen in found.items())
+
+
+def test_a_chinese_class_stays_chinese_when_its_live_chart_refreshes(browser, server):
+    # The teacher's chart is a fragment that reruns on its own every 2 s, without the router that sets the language.
+    # A student's vote reaches the teacher's page only through such a rerun: once the count shows it, the page is
+    # read for English words (oracle: tests/zhscan.py).
+    from zhscan import english, figure_texts
+
+    zh = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
+    teacher = browser.new_page(viewport={"width": 1920, "height": 1080})
+    teacher.goto(f"{server.url}/lesson?step=3&present=1&lang=zh")
+    teacher.get_by_role("button", name=zh["poll.start"]).click()
+    teacher.get_by_text(zh["poll.join_at"]).first.wait_for(timeout=60_000)
+    code = re.search(r"class=([A-Z]+)", teacher.evaluate("location.href")).group(1)
+    student = browser.new_page(viewport={"width": 1200, "height": 900})
+    student.goto(f"{server.url}/lesson?class={code}&lang=zh")
+    student.locator("[data-testid='stRadioOption']").first.click()
+    student.get_by_role("button", name=zh["lesson.check"]).click()
+    student.get_by_text(zh["poll.recorded"]).first.wait_for(timeout=60_000)
+    teacher.get_by_text(zh["poll.answered"].format(n=1, students=1)).first.wait_for(timeout=60_000)
+    no_exception(teacher)
+    title, text, *figures = teacher.evaluate(SEEN)
+    found = {word: seen[:160] for seen in [title, text, *(s for f in figures for s in figure_texts(json.loads(f)))]
+             for word in english(seen)}
+    teacher.screenshot(path=SHOTS / "zh-class-teacher.png")
+    teacher.close(), student.close()
+    assert not found, found

@@ -16,6 +16,7 @@ from gconv.poll import Classroom, new_seat, parse_seat, tally
 from gconv.text import markdown
 
 from . import url
+from .state import fragment
 
 FOLLOW_S = 3  # a student's page asks the class's state this often: "moves within a few seconds"
 CHART_S = 2  # the teacher's chart refreshes this often
@@ -110,7 +111,7 @@ def follow(seat: Seat, step: int, now: dict) -> None:
     """A student's page: rerun as soon as the teacher moves, reveals or asks to vote again."""
     seen = (now["step"], step in now["revealed"], now["rounds"].get(str(step), 0))
 
-    @st.fragment(run_every=FOLLOW_S)
+    @fragment(run_every=FOLLOW_S)
     def watch():
         try:
             s = seat.room.state()
@@ -128,7 +129,7 @@ def teacher_panel(seat: Seat, step: int, q, presenting: bool) -> None:
     from gconv.plots.poll import votes_figure
     from gconv.plots.style import projector
 
-    @st.fragment(run_every=CHART_S)
+    @fragment(run_every=CHART_S)
     def chart():
         try:
             votes, revealed = room.votes(step), room.revealed(step)

@@ -4,9 +4,12 @@ Canonical values live apart from widget keys because Streamlit drops a widget's 
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import streamlit as st
 
-from gconv import ConvSpec
+from gconv import ConvSpec, i18n
 from gconv.parse import FIELDS
 
 from .bounds import DEFAULT_SPEC
@@ -48,3 +51,17 @@ def current_spec() -> ConvSpec:
 def set_current_page(name: str) -> None:
     """Name the page this run draws (the router does): page values are kept per page."""
     session()[CURRENT_PAGE] = name
+
+
+def fragment(run_every: float) -> Callable:
+    """st.fragment for this app: a fragment's rerun runs only its function, not the router that sets the language,
+    so the function first takes up the session's language (a Chinese teacher's live chart stays Chinese)."""
+    def wrap(fn: Callable) -> Callable:
+        @st.fragment(run_every=run_every)
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            i18n.use(session().get(LANG, i18n.DEFAULT))
+            return fn(*args, **kwargs)
+        return run
+    return wrap
+
