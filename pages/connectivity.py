@@ -42,7 +42,7 @@ def _on_click() -> None:
 def kernel_control(spec: ConvSpec, where, label: str = "conn.n") -> int:
     """Kernel n, shared by both views."""
     return url.bound_widget(where.number_input, t(label), "n", 0, int_in(*PAGE_LIMITS["n"]),
-                           fit=lambda v: min(v, spec.last_kernel), min_value=0, max_value=spec.last_kernel, step=1)
+                            fit=lambda v: min(v, spec.last_kernel), min_value=0, max_value=spec.last_kernel, step=1)
 
 
 def kernel_section(spec: ConvSpec) -> int:
@@ -78,7 +78,7 @@ def stack_section(spec: ConvSpec) -> None:
     lo, hi = PAGE_LIMITS["layers"]
     layers = url.bound_widget(left.slider, t("conn.layers"), "layers", 2, int_in(lo, hi), min_value=lo, max_value=hi)
     shuffle = url.bound_widget(left.toggle, t("conn.shuffle"), "shuffle", False, flag,
-                              to_url=lambda v: "true" if v else "false")
+                               to_url=lambda v: "true" if v else "false")
     stack = connectivity.follow_up_stack(spec, layers)
     plain = connectivity.reachability(stack, shuffle=False)
     mixed = connectivity.reachability(stack, shuffle=True)
@@ -136,9 +136,9 @@ def position_controls(spec: ConvSpec, where) -> tuple[int, int]:
     """The output position (i, j) shared by the 3-D view and the numbers view."""
     last_i, last_j = spec.last_position
     i = url.bound_widget(where.number_input, t("conn.i"), "i", 0, int_in(*PAGE_LIMITS["i"]),
-                        fit=lambda v: min(v, last_i), min_value=0, max_value=last_i, step=1)
+                         fit=lambda v: min(v, last_i), min_value=0, max_value=last_i, step=1)
     j = url.bound_widget(where.number_input, t("conn.j"), "j", 0, int_in(*PAGE_LIMITS["j"]),
-                        fit=lambda v: min(v, last_j), min_value=0, max_value=last_j, step=1)
+                         fit=lambda v: min(v, last_j), min_value=0, max_value=last_j, step=1)
     return i, j
 
 
@@ -191,8 +191,8 @@ def render() -> None:
     # Two views, one at a time: the 3-D view's WebGL scene alone costs a first visit more than the rest of the
     # page, so it is drawn when asked for (one click, and kept in the link).
     view = url.bound_widget(st.segmented_control, t("conn.view_label"), "view", "groups", one_of(list(VIEWS)),
-                           options=list(VIEWS), format_func=lambda v: VIEWS[v] + t(f"conn.view.{v}"), required=True,
-                           label_visibility="collapsed")
+                            options=list(VIEWS), format_func=lambda v: VIEWS[v] + t(f"conn.view.{v}"), required=True,
+                            label_visibility="collapsed")
     if view == "sliding":
         n, i, j = sliding_section(spec)
         numbers_section(spec, n, i, j)

@@ -18,12 +18,12 @@ def render() -> None:
     st.title(t("page.cost"))
     c1, c2, c3 = st.columns(3)
     ops = url.bound_widget(c1.segmented_control, t("cost.ops"), "ops", "MAC", one_of(list(cost.OPS_PER_MAC)),
-                          options=list(cost.OPS_PER_MAC), format_func=lambda o: t(f"cost.ops_label.{o}"), required=True)
+                           options=list(cost.OPS_PER_MAC), format_func=lambda o: t(f"cost.ops_label.{o}"), required=True)
     dtype = url.bound_widget(c2.segmented_control, t("cost.dtype"), "dtype", "fp32", one_of(DTYPES), options=DTYPES,
-                            required=True)
+                             required=True)
     lo, hi = PAGE_LIMITS["batch"]
     batch = url.bound_widget(c3.number_input, t("cost.batch"), "batch", 1, int_in(lo, hi), min_value=lo,
-                            max_value=hi, step=1)
+                             max_value=hi, step=1)
     ops, dtype = ops or "MAC", dtype or "fp32"
     count = cost.in_ops(cost.macs(spec), ops)
     m = st.columns(4)

@@ -17,19 +17,19 @@ def controls():
 
     c = st.columns(6)
     dataset = url.bound_widget(c[0].selectbox, t("gdc.dataset"), "dataset", "synthetic", one_of(DATASETS),
-                              options=list(DATASETS), format_func=lambda d: t(f"gdc.dataset.{d}"))
+                               options=list(DATASETS), format_func=lambda d: t(f"gdc.dataset.{d}"))
     region = url.bound_widget(c[1].selectbox, t("gdc.region"), "region", "centre", one_of(REGIONS),
-                             options=list(REGIONS), disabled=dataset != "synthetic", help=t("gdc.region_help"),
-                             format_func=lambda r: t(f"gdc.region.{r}"))
+                              options=list(REGIONS), disabled=dataset != "synthetic", help=t("gdc.region_help"),
+                              format_func=lambda r: t(f"gdc.region.{r}"))
     width = url.bound_widget(c[2].select_slider, t("gdc.width"), "width", 16, int_in(*PAGE_LIMITS["width"]),
-                            fit=lambda w: w if w in WIDTHS else 16, options=WIDTHS)
+                             fit=lambda w: w if w in WIDTHS else 16, options=WIDTHS)
     sizes, default_map = map_sizes(dataset), default_map_size(dataset)
     size = url.bound_widget(c[3].selectbox, t("gdc.map"), "map", default_map, int_in(*PAGE_LIMITS["map"]),
-                           fit=lambda m: m if m in sizes else default_map, options=sizes, format_func=lambda m: f"{m}×{m}",
-                           help=t("gdc.map_help", size=IMAGE_SIZES[dataset]))
+                            fit=lambda m: m if m in sizes else default_map, options=sizes, format_func=lambda m: f"{m}×{m}",
+                            help=t("gdc.map_help", size=IMAGE_SIZES[dataset]))
     lo, hi = PAGE_LIMITS["epochs"]
     epochs = url.bound_widget(c[4].number_input, t("gdc.epochs"), "epochs", 8, int_in(lo, hi), min_value=lo,
-                             max_value=hi)
+                              max_value=hi)
     lo, hi = PAGE_LIMITS["seed"]
     seed = url.bound_widget(c[5].number_input, t("gdc.seed"), "seed", 0, int_in(lo, hi), min_value=lo, max_value=hi)
     return GDCConfig(dataset=dataset, region=region, width=width, map_size=size, epochs=epochs, seed=seed)
@@ -72,10 +72,10 @@ def show_result(result, config) -> None:
     st.subheader(t("gdc.learned"))
     left, right = st.columns(2)
     epoch = url.bound_widget(left.slider, t("gdc.replay"), "epoch", config.epochs,
-                            int_in(*PAGE_LIMITS["epoch"]), fit=lambda e: min(e, config.epochs), min_value=0,
-                            max_value=config.epochs)
+                             int_in(*PAGE_LIMITS["epoch"]), fit=lambda e: min(e, config.epochs), min_value=0,
+                             max_value=config.epochs)
     channel = url.bound_widget(right.number_input, t("gdc.channel"), "channel", 0, int_in(*PAGE_LIMITS["channel"]),
-                              fit=lambda c: min(c, config.last_channel), min_value=0, max_value=config.last_channel)
+                               fit=lambda c: min(c, config.last_channel), min_value=0, max_value=config.last_channel)
     st.plotly_chart(weight_maps_figure(result, epoch, channel),
                     key="gdc_maps", config={"displayModeBar": False})
     st.caption(t("gdc.epoch0"))

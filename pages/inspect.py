@@ -26,10 +26,10 @@ def load_summary():
 
     sources = ["zoo", "onnx"]
     source = url.bound_widget(st.segmented_control, t("inspect.source"), "source", "zoo", one_of(sources),
-                             options=sources, format_func=lambda s: t(f"inspect.source.{s}"), required=True)
+                              options=sources, format_func=lambda s: t(f"inspect.source.{s}"), required=True)
     if source != "onnx":
         name = url.bound_widget(st.selectbox, t("inspect.network"), "model", "mobilenet_v1", one_of(zoo.NAMES),
-                               options=list(zoo.NAMES), format_func=zoo.title)
+                                options=list(zoo.NAMES), format_func=zoo.title)
         summary = shared_memo("inspect-zoo").get_or_compute(name, lambda: of_zoo(name))
         names = [layer.name for layer in summary.report.layers]
         return summary, lambda a, b: summary.reach(names[a], names[b])
@@ -110,9 +110,9 @@ def reach_section(report, get_reach, selected: int) -> None:
     label = lambda i: f"#{i} {outside(report.layers[i].name)}"  # noqa: E731
     left, right = st.columns(2)
     a = url.bound_widget(left.selectbox, t("inspect.reach_from"), "reach_from", 0, int_in(*PAGE_LIMITS["reach_from"]),
-                        fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
+                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
     b = url.bound_widget(right.selectbox, t("inspect.reach_to"), "reach_to", selected, int_in(*PAGE_LIMITS["reach_to"]),
-                        fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
+                         fit=lambda v: min(v, n - 1), options=list(range(n)), format_func=label)
     if a > b:
         st.info(t("inspect.reach_order"))
         return
@@ -185,9 +185,9 @@ def render() -> None:
 
     n = len(report.layers)
     selected = url.bound_widget(st.selectbox, t("inspect.layer"), "layer", 0, int_in(*PAGE_LIMITS["layer"]),
-                               fit=lambda v: min(v, n - 1), options=list(range(n)),
-                               format_func=lambda i: f"#{i} {outside(report.layers[i].name)} ("
-                               f"{t(f'kind_short.{report.layers[i].kind.value}')}, G={report.layers[i].G})")
+                                fit=lambda v: min(v, n - 1), options=list(range(n)),
+                                format_func=lambda i: f"#{i} {outside(report.layers[i].name)} ("
+                                f"{t(f'kind_short.{report.layers[i].kind.value}')}, G={report.layers[i].G})")
     event = table(report, selected)
     picked = (event.selection.rows if event is not None and hasattr(event, "selection") else [])
     if picked and picked[0] != selected:

@@ -23,22 +23,22 @@ def settings():
     device = url.bound_widget(c[0].selectbox, t("timing.device"), "device", devices[0], one_of(devices), options=devices)
     dtypes = shared_memo("dtypes").get_or_compute(device, lambda: supported_dtypes(device))
     dtype = url.bound_widget(c[1].selectbox, t("cost.dtype"), "tdtype", "fp32", one_of(dtypes), options=dtypes,
-                            fit=lambda d: d if d in dtypes else "fp32")
+                             fit=lambda d: d if d in dtypes else "fp32")
     layout = url.bound_widget(c[2].selectbox, t("timing.layout"), "layout", "nchw", one_of(LAYOUTS), options=LAYOUTS)
     batch = url.bound_widget(c[3].number_input, t("cost.batch"), "tbatch", 8, int_in(*PAGE_LIMITS["tbatch"]),
-                            min_value=PAGE_LIMITS["tbatch"][0], max_value=PAGE_LIMITS["tbatch"][1])
+                             min_value=PAGE_LIMITS["tbatch"][0], max_value=PAGE_LIMITS["tbatch"][1])
     c = st.columns(4)
     direction = url.bound_widget(c[0].selectbox, t("timing.direction"), "direction", DIRECTIONS[0],
-                                one_of(DIRECTIONS), options=DIRECTIONS, format_func=lambda d: t(f"timing.direction.{d}"))
+                                 one_of(DIRECTIONS), options=DIRECTIONS, format_func=lambda d: t(f"timing.direction.{d}"))
     graph = url.bound_widget(c[1].toggle, t("timing.graph"), "graph", False, flag,
-                            to_url=lambda v: "true" if v else "false", disabled=not graphed(True, device),
-                            help=t("timing.graph_help"))
+                             to_url=lambda v: "true" if v else "false", disabled=not graphed(True, device),
+                             help=t("timing.graph_help"))
     cores = os.cpu_count() or 1
     threads = url.bound_widget(c[2].number_input, t("timing.threads"), "threads", min(cores, 2),
-                              int_in(*PAGE_LIMITS["threads"]), fit=lambda n: min(n, cores), min_value=1,
-                              max_value=cores, disabled=device != "cpu")
+                               int_in(*PAGE_LIMITS["threads"]), fit=lambda n: min(n, cores), min_value=1,
+                               max_value=cores, disabled=device != "cpu")
     run_time = url.bound_widget(c[3].select_slider, t("timing.runtime"), "runtime", 0.2,
-                               lambda text: float(one_of([str(r) for r in RUN_TIMES])(text)), options=RUN_TIMES)
+                                lambda text: float(one_of([str(r) for r in RUN_TIMES])(text)), options=RUN_TIMES)
     return TimingConfig(device=device, dtype=dtype, memory_format=layout, batch=batch,
                         backward=is_backward(direction), cuda_graph=graphed(graph, device),
                         threads=threads if device == "cpu" else None, min_run_time=run_time)
@@ -118,10 +118,10 @@ def replication_section(config) -> None:
     st.markdown(t("timing.replicate_intro"))
     c = st.columns([2, 1, 1])
     name = url.bound_widget(c[0].selectbox, t("timing.experiment"), "experiment", EXPERIMENT_NAMES[0],
-                           one_of(EXPERIMENT_NAMES), options=EXPERIMENT_NAMES,
-                           format_func=lambda k: str(EXPERIMENTS[k][0]))
+                            one_of(EXPERIMENT_NAMES), options=EXPERIMENT_NAMES,
+                            format_func=lambda k: str(EXPERIMENTS[k][0]))
     batch = url.bound_widget(c[1].number_input, t("timing.rbatch"), "rbatch", 1, int_in(*PAGE_LIMITS["rbatch"]),
-                            min_value=PAGE_LIMITS["rbatch"][0], max_value=PAGE_LIMITS["rbatch"][1])
+                             min_value=PAGE_LIMITS["rbatch"][0], max_value=PAGE_LIMITS["rbatch"][1])
     slot = st.empty()
     if c[2].button(t("timing.replicate"), key="replicate", type="primary"):
         bar = slot.progress(0.0, text=t("timing.waiting"))
