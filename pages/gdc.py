@@ -116,9 +116,10 @@ def render() -> None:
 
 def stored_run() -> None:
     """Until a first training, the run Home draws: what the lab learned on aligned faces, so the page is not empty."""
-    from gconv.plots.story import GDC_RUN, gdc_vs_gap_figure, learned_gdc
+    from gconv.plots.story import gdc_vs_gap_figure, learned_gdc
 
-    run, stored = learned_gdc(), stored_config(GDC_RUN)
+    run = learned_gdc()
+    stored = run.config
     st.subheader(t("gdc.stored_title"))
     m = st.columns(2)
     m[0].metric(t("gdc.gdc_acc"), f"{run.gdc_acc:.1%}")
@@ -127,14 +128,6 @@ def stored_run() -> None:
                   epochs=stored["epochs"], seed=stored["seed"], gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}",
                   low=f"{run.relative.min():.1f}", high=f"{run.relative.max():.1f}"))
     st.plotly_chart(gdc_vs_gap_figure(run.relative), key="gdc_stored", config={"displayModeBar": False})
-
-
-@st.cache_data(show_spinner=False)
-def stored_config(path) -> dict:
-    """The settings the stored run was trained with."""
-    import json
-
-    return json.loads(path.read_text())["config"]
 
 
 router.page(render)

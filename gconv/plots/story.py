@@ -34,13 +34,14 @@ class LearnedGDC:
     relative: np.ndarray
     gdc_acc: float
     gap_acc: float
+    config: dict  # the settings it was trained with (GDCConfig's fields)
 
 
 def learned_gdc(path: Path = GDC_RUN) -> LearnedGDC:
     """The stored run the GDC pictures show (made by `python -m gconv gdc --dataset faces-aligned
     --save-weights FILE`; a test retrains it)."""
     run = json.loads(path.read_text())
-    return LearnedGDC(np.array(run["relative_weights"]), run["gdc_test_acc"], run["gap_test_acc"])
+    return LearnedGDC(np.array(run["relative_weights"]), run["gdc_test_acc"], run["gap_test_acc"], run["config"])
 
 
 def _mini(fig: go.Figure, title: str) -> go.Figure:
