@@ -50,6 +50,16 @@ def group_of(spec: ConvSpec, n: int) -> int:
     return n // spec.out_per_group
 
 
+def step_kernel(spec: ConvSpec, n: int, step: int, by_group: bool = False) -> int:
+    """The kernel step kernels away from n, or step groups away (landing on that group's first kernel), kept
+    within 0..N−1: step_kernel(ConvSpec(C=8, N=12, G=4, K=1, H=1, W=1), 5, 1, by_group=True) == 6."""
+    group_of(spec, n)  # n must exist
+    if by_group:
+        g = min(max(group_of(spec, n) + step, 0), spec.G - 1)
+        return g * spec.out_per_group
+    return min(max(n + step, 0), spec.N - 1)
+
+
 def group_inputs(spec: ConvSpec, g: int) -> range:
     """The input channels of group g: one contiguous run of C/G channels."""
     if not 0 <= g < spec.G:

@@ -286,6 +286,27 @@ class ConvSpec:
             label += f" (m={self.multiplier})"
         return label
 
+    @property
+    def summary(self) -> str:
+        """One line for a reader, in this run's language: kind, channels, groups, kernel, map in and out, then any
+        stride, padding, dilation or bias that is not the default.
+
+        >>> ConvSpec(C=64, N=128, G=4, K=3, H=56, W=56, padding=1).summary
+        'group conv: C=64 → N=128, G=4, K=3×3, 56×56 → 56×56, padding 1'
+        """
+        from .i18n import t
+
+        def pair(p: Pair) -> str:
+            return f"{p[0]}×{p[1]}"
+
+        line = t("spec.summary", kind=self.kind_label, C=self.C, N=self.N, G=self.G, K=pair(self.kernel_size),
+                 map_in=pair(self.in_hw), map_out=pair(self.out_hw))
+        for name, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
+            value = getattr(self, name)
+            if as_pair(value) != (default, default):
+                line += t(f"spec.summary_{name}", value=value if isinstance(value, int) else pair(value))
+        return line + (t("spec.summary_bias") if self.bias else "")
+
     # --- variants -------------------------------------------------------------------------------
     def replace(self, **changes) -> "ConvSpec":
         """A copy with some fields changed (validated again)."""

@@ -9,7 +9,9 @@ from gconv.parse import flag, int_in, one_of
 from gconv.text import markdown_table
 from pages.shared import router, state, url
 from pages.shared.bounds import PAGE_LIMITS, live_spec
+from pages.shared.readout import readout
 
+LAYERS = list(range(PAGE_LIMITS["layers"][0], PAGE_LIMITS["layers"][1] + 1))  # stacked layers, as choices
 VIEWS = {"groups": ":material/hub: ", "sliding": ":material/view_in_ar: "}  # icon; the label is conn.view.<key>
 
 
@@ -39,18 +41,42 @@ def _on_click() -> None:
     url.set_page_value("clicks", url.page_value("clicks", 0) + 1)
 
 
-def kernel_control(spec: ConvSpec, where, label: str = "conn.n") -> int:
-    """Kernel n, shared by both views."""
-    return url.bound_widget(where.number_input, t(label), "n", 0, int_in(*PAGE_LIMITS["n"]),
+def kernel_control(spec: ConvSpec, where) -> int:
+    """Kernel n in the 3-D view: a number box."""
+    return url.bound_widget(where.number_input, t("conn.n"), "n", 0, int_in(*PAGE_LIMITS["n"]),
                             fit=lambda v: min(v, spec.last_kernel), min_value=0, max_value=spec.last_kernel, step=1)
+
+
+STEPS = (("prev_group", ":material/keyboard_double_arrow_left:", -1, True),
+         ("prev", ":material/chevron_left:", -1, False),
+         ("next", ":material/chevron_right:", 1, False),
+         ("next_group", ":material/keyboard_double_arrow_right:", 1, True))
+
+
+def _step(spec: ConvSpec, n: int, step: int, by_group: bool) -> None:
+    url.set_page_value("n", connectivity.step_kernel(spec, n, step, by_group))
+
+
+def kernel_stepper(spec: ConvSpec, where) -> int:
+    """Kernel n in the groups view: arrows that step a kernel or a group, and a click on the diagram. Buttons, not
+    a number box or a slider: their frontend code would add about ten files to every first visit of this page."""
+    n = min(url.page_value("n", 0, int_in(*PAGE_LIMITS["n"])), spec.last_kernel)
+    url.set_page_value("n", n)
+    url.keep_in_url("n", n)
+    where.caption(t("conn.n_click"))
+    row = where.container(horizontal=True, gap="small")
+    for key, icon, step, by_group in STEPS:
+        row.button(t(f"conn.step.{key}"), icon=icon, key=f"kernel_{key}", on_click=_step,
+                   args=(spec, n, step, by_group))
+    return n
 
 
 def kernel_section(spec: ConvSpec) -> int:
     st.subheader(t("conn.a"))
     left, right = st.columns([1, 3])
-    n = kernel_control(spec, left, "conn.n_click")
+    n = kernel_stepper(spec, left)
     reads = connectivity.inputs_of(spec, n)
-    left.metric(t("conn.weight_shape"), " × ".join(map(str, spec.kernel_shape)))
+    readout(left, t("conn.weight_shape"), " × ".join(map(str, spec.kernel_shape)))
     span = t("conn.one_channel", c=reads.start) if len(reads) == 1 else t("conn.channels", first=reads.start,
                                                                             last=reads.stop - 1)
     left.markdown(t("conn.kernel_reads", n=n, g=connectivity.group_of(spec, n), span=span, count=len(reads), C=spec.C))
@@ -66,24 +92,27 @@ def mask_section(spec: ConvSpec) -> None:
     st.subheader(t("conn.b"))
     sparsity = cost.kernel_sparsity(spec)
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("conn.nonzero"), f"{sparsity.nonzero:,}")
-    c2.metric(t("conn.zeros"), f"{sparsity.zeros:,}")
-    c3.metric(t("conn.kept"), f"{sparsity.kept:.2%}", help="= 1/G")
+    readout(c1, t("conn.nonzero"), f"{sparsity.nonzero:,}")
+    readout(c2, t("conn.zeros"), f"{sparsity.zeros:,}")
+    readout(c3, t("conn.kept"), f"{sparsity.kept:.2%}")
     st.plotly_chart(mask_figure(spec), key="mask_chart", config={"displayModeBar": False})
 
 
 def stack_section(spec: ConvSpec) -> None:
     st.subheader(t("conn.c"))
     left, right = st.columns([1, 3])
-    lo, hi = PAGE_LIMITS["layers"]
-    layers = url.bound_widget(left.slider, t("conn.layers"), "layers", 2, int_in(lo, hi), min_value=lo, max_value=hi)
-    shuffle = url.bound_widget(left.toggle, t("conn.shuffle"), "shuffle", False, flag,
-                               to_url=lambda v: "true" if v else "false")
+    # Segmented controls, not a slider and a toggle: their code is already there (the language switch), where those
+    # would add ten files to a first visit.
+    layers = url.bound_widget(left.segmented_control, t("conn.layers"), "layers", 2, int_in(*PAGE_LIMITS["layers"]),
+                              options=LAYERS, required=True)
+    shuffle = url.bound_widget(left.segmented_control, t("conn.shuffle"), "shuffle", False, flag,
+                               to_url=lambda v: "true" if v else "false", options=[False, True], required=True,
+                               format_func=lambda v: t(f"conn.shuffle.{'with' if v else 'without'}"))
     stack = connectivity.follow_up_stack(spec, layers)
     plain = connectivity.reachability(stack, shuffle=False)
     mixed = connectivity.reachability(stack, shuffle=True)
-    left.metric(t("conn.sees_plain"), f"{connectivity.fraction_reached(plain):.1%}")
-    left.metric(t("conn.sees_mixed"), f"{connectivity.fraction_reached(mixed):.1%}")
+    readout(left, t("conn.sees_plain"), f"{connectivity.fraction_reached(plain):.1%}")
+    readout(left, t("conn.sees_mixed"), f"{connectivity.fraction_reached(mixed):.1%}")
     rest = t("conn.rest_many", last=layers) if layers > 2 else t("conn.rest_one")
     left.caption(t("conn.stack_note", rest=rest, N=spec.N, G=spec.G))
     reach = mixed if shuffle else plain

@@ -3,6 +3,8 @@ import json
 
 import numpy as np
 import pytest
+import torch
+import torch.nn as nn
 
 from apptest import LAYER_PAGES, array, chart, charts, metric, run_app, shown, torch_params
 from gconv import ConvSpec, valid_groups
@@ -73,7 +75,8 @@ def test_nonsense_link_explains_each_problem():
 
 
 def test_link_restores_state_and_is_written_back():
-    params = dict(C=96, N=256, G=2, K=5, H=27, W=27, padding=2, bias="true", ops="FLOP", dtype="fp16", batch=8)
+    params = dict(C=96, N=256, G=2, K=5, H=27, W=27, padding=2, bias="true", ops="FLOP", dtype="fp16", batch=8,
+                  edit=1)
     at = run_app("pages/cost.py", **params)
     spec = ConvSpec(C=96, N=256, G=2, K=5, H=27, W=27, padding=2, bias=True)
     assert at.session_state["spec"] == spec
@@ -84,10 +87,50 @@ def test_link_restores_state_and_is_written_back():
     for k, v in to_text(spec).items():
         got = at.query_params[k]
         assert (got[0] if isinstance(got, list) else got) == v
+    assert at.query_params["edit"] in ("1", ["1"])  # the open form stays open in the link
+
+
+def _sidebar_text(at) -> str:
+    return " ".join(shown(m.value) for m in at.sidebar.markdown) + " ".join(shown(c.value) for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/connectivity.py", "pages/cost.py"])
+def test_layer_form_is_closed_on_a_first_visit_and_says_the_layer(page):
+    # Oracle: the link's own numbers; nn.Conv2d's output size for the map after the arrow.
+    at = run_app(page, C=64, N=128, G=4, K=3, H=56, W=56, stride=2, padding=1, bias="true")
+    out = nn.Conv2d(64, 128, 3, stride=2, padding=1, groups=4)(torch.zeros(1, 64, 56, 56)).shape[-1]
+    assert f"group conv: C=64 → N=128, G=4, K=3×3, 56×56 → {out}×{out}, stride 2, padding 1, with bias" in \
+        _sidebar_text(at)
+    assert not [w for w in at.number_input if (w.key or "").startswith("w_")]  # the form did not run
+    assert not at.sidebar.toggle and not [b for b in at.sidebar.button_group if b.key == "w_preset"]
+    assert "edit" not in at.query_params
+    expander = next(e for e in at.sidebar.expander if e.label == "Change the layer")
+    assert expander.proto.expanded is False
+
+
+def test_opening_the_layer_form_draws_it_and_keeps_it_open():
+    at = run_app("pages/cost.py", C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+    # AppTest cannot click an expander: this is what its callback does (a browser test clicks the real one)
+    at.session_state["_form_open"] = True
+    at.run()
+    assert at.number_input(key="w_C").value == 64 and at.select_slider(key="w_G").value == 4
+    assert at.query_params["edit"] in ("1", ["1"])
+    at.number_input(key="w_C").set_value(96).run()
+    assert "C=96 → N=128" in _sidebar_text(at)  # the line follows the form
+    at.switch_page("pages/connectivity.py").run()
+    assert at.number_input(key="w_C").value == 96  # still open on the next page
+
+
+@pytest.mark.parametrize("text, open_", [("1", True), ("true", True), ("0", False), ("maybe", False)])
+def test_edit_in_the_link(text, open_):
+    at = run_app("pages/cost.py", edit=text)
+    assert bool([w for w in at.number_input if w.key == "w_C"]) is open_
+    said = " ".join(shown(w.value) for w in at.warning) + " ".join(shown(e.value) for e in at.error)
+    assert ("edit='maybe' ignored" in said) is (text == "maybe")
 
 
 def test_changing_a_widget_changes_the_numbers():
-    at = run_app("pages/cost.py", C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
+    at = run_app("pages/cost.py", edit=1, C=64, N=128, G=4, K=3, H=56, W=56, padding=1)
     assert metric(at, "params") == f"{torch_params(ConvSpec(C=64, N=128, G=4, K=3, H=56, W=56)):,}"
     at.select_slider(key="w_G").set_value(16).run()
     assert metric(at, "params") == f"{torch_params(ConvSpec(C=64, N=128, G=16, K=3, H=56, W=56)):,}"
@@ -100,24 +143,24 @@ def test_changing_a_widget_changes_the_numbers():
 
 
 def test_group_slider_offers_only_divisors():
-    at = run_app("pages/connectivity.py", C=12, N=18, G=3, K=3, H=8, W=8)
+    at = run_app("pages/connectivity.py", edit=1, C=12, N=18, G=3, K=3, H=8, W=8)
     options = at.select_slider(key="w_G").options
     assert len(options) == len(valid_groups(12, 18)) == 4
     assert options[0].startswith("1") and "standard" in options[0]
 
 
 def test_depth_multiplier_appears_for_depthwise():
-    at = run_app("pages/cost.py", C=32, N=32, G=32, K=3, H=16, W=16, padding=1)
+    at = run_app("pages/cost.py", edit=1, C=32, N=32, G=32, K=3, H=16, W=16, padding=1)
     assert at.number_input(key="w_m").value == 1
     at.number_input(key="w_m").set_value(3).run()
     assert at.session_state["spec"] == ConvSpec(C=32, N=96, G=32, K=3, H=16, W=16, padding=1)
     assert "multiplier" in at.session_state["spec"].kind_label
-    at = run_app("pages/cost.py", C=32, N=64, G=4)
+    at = run_app("pages/cost.py", edit=1, C=32, N=64, G=4)
     assert not [w for w in at.number_input if w.key == "w_m"]
 
 
 def test_invalid_widget_combination_shows_message_and_page_still_renders():
-    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=8, W=8, padding=0)
+    at = run_app("pages/connectivity.py", edit=1, C=8, N=8, G=2, K=3, H=8, W=8, padding=0)
     at.number_input(key="w_K").set_value(11).run()
     assert not at.exception
     errors = " ".join(shown(e.value) for e in at.error)
@@ -130,7 +173,7 @@ def test_invalid_widget_combination_shows_message_and_page_still_renders():
 
 
 def test_rectangular_kernel_controls():
-    at = run_app("pages/cost.py", C=512, N=512, G=512, K="7x6", H=7, W=6)
+    at = run_app("pages/cost.py", edit=1, C=512, N=512, G=512, K="7x6", H=7, W=6)
     assert at.toggle(key="w_rect").value is True
     assert at.number_input(key="w_K_h").value == 7 and at.number_input(key="w_K_w").value == 6
     assert at.session_state["spec"].kind.value == "gdc"
@@ -140,6 +183,26 @@ def test_rectangular_kernel_controls():
     assert at.number_input(key="w_K").value == 7  # square again: the height side is kept
     # ...and a 7×7 kernel no longer fits W=6 without padding: said, and the nearest valid layer is shown
     assert "showing K=7x6" in " ".join(shown(e.value) for e in at.error)
+
+
+def _kernel_shown(at) -> int:
+    """The kernel the groups view describes, read from its sentence, checked against the link."""
+    import re
+
+    n = next(int(m.group(1)) for e in at.markdown if (m := re.match(r"Kernel \*\*(\d+)\*\*", e.value)))
+    assert at.query_params["n"] in (str(n), [str(n)])
+    return n
+
+
+def test_kernel_arrows_step_a_kernel_or_a_group():
+    # Oracle: the group rule, kernel n reads inputs of group n // (N/G): N=12, G=4 -> groups of 3 kernels
+    at = run_app("pages/connectivity.py", C=8, N=12, G=4, K=3, H=6, W=6, n=5)
+    for key, want in (("kernel_next", 6), ("kernel_next", 7), ("kernel_prev_group", 3), ("kernel_prev_group", 0),
+                      ("kernel_prev", 0), ("kernel_next_group", 3), ("kernel_next_group", 6), ("kernel_next_group", 9),
+                      ("kernel_next_group", 9), ("kernel_next", 10), ("kernel_next", 11), ("kernel_next", 11)):
+        at.button(key=key).click().run()
+        assert _kernel_shown(at) == want, key
+        assert f"group {want // 3}" in shown(" ".join(m.value for m in at.markdown))
 
 
 def test_connectivity_figures_against_group_rule():
@@ -153,13 +216,13 @@ def test_connectivity_figures_against_group_rule():
     assert (z.astype(bool) == (n // 3 == c // 2)).all()  # independent rule: same group index
     assert "structured sparsity" in mask["layout"]["title"]["text"]
     assert array(reach["data"][0]["z"]).mean() == pytest.approx(1 / 4)  # no shuffle: 1/G
-    assert at.number_input(key="wp_n").value == 5
-    at.toggle(key="wp_shuffle").set_value(True).run()
+    assert _kernel_shown(at) == 5
+    at.segmented_control(key="wp_shuffle").set_value(True).run()
     reach = chart(at, "reach")
     assert chart(at, "shuffle")["layout"]["title"]["text"].startswith("Channel shuffle of 12 channels in G=4 groups")
     # One shuffle of 4 groups of 3: each layer-2 group draws from 3 of the 4 layer-1 groups (ShuffleNet Fig. 1c)
     assert array(reach["data"][0]["z"]).mean() == pytest.approx(3 / 4)
-    at.slider(key="wp_layers").set_value(3).run()
+    at.segmented_control(key="wp_layers").set_value(3).run()
     assert array(chart(at, "reach")["data"][0]["z"]).mean() == pytest.approx(1.0)  # a second shuffle mixes all
 
 
@@ -200,7 +263,7 @@ def test_home_story_buttons_load_presets():
 
 
 def test_preset_pills_load_and_mark_current():
-    at = run_app("pages/cost.py")
+    at = run_app("pages/cost.py", edit=1)
     at.button_group(key="w_preset").set_value("alexnet_conv2").run()
     assert at.session_state["spec"] == PRESETS["alexnet_conv2"].spec
     assert at.button_group(key="w_preset").value == "alexnet_conv2"
@@ -209,9 +272,9 @@ def test_preset_pills_load_and_mark_current():
 
 
 def test_dependent_ranges_follow_other_controls():
-    at = run_app("pages/connectivity.py", C=16, N=16, G=4, K=3, H=8, W=8, n=15)
+    at = run_app("pages/connectivity.py", edit=1, C=16, N=16, G=4, K=3, H=8, W=8, n=15)
     at.number_input(key="w_N").set_value(8).run()  # n=15 no longer exists: it moves to the last kernel
-    assert not at.exception and at.number_input(key="wp_n").value == 7
+    assert not at.exception and _kernel_shown(at) == 7
 
 
 def test_the_first_view_draws_every_edge():
@@ -254,7 +317,7 @@ def test_home_lists_the_pages_with_icons_that_need_no_emoji_font():
 
 
 def test_sliding_view_follows_kernel_position_and_g():
-    at = run_app("pages/connectivity.py", C=8, N=8, G=2, K=3, H=6, W=6, padding=1, n=5, i=2, j=3, view="sliding")
+    at = run_app("pages/connectivity.py", edit=1, C=8, N=8, G=2, K=3, H=6, W=6, padding=1, n=5, i=2, j=3, view="sliding")
     fig = chart(at, "tensor")
     assert fig["frames"][0]["name"] == "2,3" and len(fig["frames"]) == 36  # every position of the 6×6 output
     assert fig["layout"]["title"]["text"].startswith("Kernel 5 (4×3×3, group 1)")  # 5 // (8/2) = group 1

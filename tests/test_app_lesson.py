@@ -80,7 +80,7 @@ def test_bad_links_are_repaired_with_a_notice():
 
 
 def test_language_switch_translates_the_sidebar():
-    at = run_app("pages/lesson.py", step=1)
+    at = run_app("pages/lesson.py", step=1, edit=1)
     at.segmented_control(key="w_lang").set_value("zh").run()
     assert at.header[0].value == ZH["lesson.step.conv"]
     assert at.number_input(key="w_C").label == ZH["ui.C"]

@@ -90,7 +90,12 @@ def no_exception(page) -> None:
 def test_connectivity_deep_link_fresh_server(browser, server):
     page = open_page(browser, f"{server.url}/connectivity?C=8&N=8&G=2&K=3&H=8&W=8")
     wait_for_chart_title(page, "8 inputs → 8 kernels of 4×3×3 in G=2 groups")
-    assert page.get_by_label("C (inputs)", exact=True).input_value() == "8"  # the sidebar came with the page
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text("group conv: C=8 → N=8, G=2, K=3×3, 8×8 → 6×6").wait_for(timeout=30_000)  # the sidebar came
+    assert page.get_by_label("C (inputs)", exact=True).count() == 0  # its form closed on a first visit...
+    sidebar.get_by_text("Change the layer").click()  # ...until the reader opens it
+    assert page.get_by_label("C (inputs)", exact=True).input_value(timeout=30_000) == "8"
+    wait_for_url(page, "edit=1")
     no_exception(page)
     page.screenshot(path=SHOTS / "connectivity-C8.png", full_page=True)
     # Click kernel 6: its marker sits at x = 0.70, y = 6.5/8 in data coordinates.
@@ -225,7 +230,7 @@ def test_cost_deep_link_fresh_server(browser, server):
 def test_home_deep_link_fresh_server(browser, server):
     page = open_page(browser, f"{server.url}/?C=96&N=256&G=2&K=5&H=27&W=27&padding=2")
     page.get_by_text("1. Convolution").wait_for()
-    assert page.get_by_label("C (inputs)", exact=True).input_value() == "96"
+    page.locator("[data-testid='stSidebar']").get_by_text("group conv: C=96 → N=256, G=2, K=5×5").wait_for()
     no_exception(page)
     page.screenshot(path=SHOTS / "home.png", full_page=True)
     page.get_by_role("button", name="Load: MobileNet depthwise 3×3").click()
@@ -322,7 +327,7 @@ def test_inspector_deep_link_opens_layer(browser, server):
     # AlexNet conv2: 96 → 256 in two groups of 48 inputs, 5×5 kernels (the two GPUs of 2012)
     wait_for_chart_title(page, "96 inputs → 256 kernels of 48×5×5 in G=2 groups")
     wait_for_url(page, "/connectivity", "C=96", "N=256", "G=2", "K=5")
-    assert page.get_by_label("C (inputs)", exact=True).input_value() == "96"
+    page.locator("[data-testid='stSidebar']").get_by_text("group conv: C=96 → N=256, G=2, K=5×5").wait_for()
     no_exception(page)
     page.close()
 
@@ -361,3 +366,47 @@ def test_hostile_upload_keeps_server_up(browser, server, tmp_path):
     with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as r:
         assert r.status == 200  # the server is still up
     page.close()
+
+
+# The layer form's own frontend code: a first visit must not fetch it (issue [lecture] 1, a cheaper first load)
+FORM_FILES = ("NumberInput", "WidgetLabelHelpIcon", "useTextField", "numbro")
+
+
+def _files_fetched(browser, url: str, ready: str) -> set[str]:
+    """The static and media files a fresh browser fetches to show url, without their content hashes."""
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(url)
+    page.locator(ready).first.wait_for(timeout=90_000)
+    page.wait_for_load_state("networkidle")
+    context.close()
+    return {re.sub(r"\.[\w-]{8}\.", ".", u.split("?")[0].rsplit("/", 1)[1]) for u in fetched
+            if "/static/" in u or "/media/" in u}
+
+
+def test_a_first_visit_fetches_few_files_beyond_a_bare_page(browser, server, tmp_path):
+    # Oracle: a bare Streamlit page (one radio, one chart) on its own server: the files any Streamlit page fetches.
+    from benchmarks.first_load_cpu import BARE, CHART
+
+    script = tmp_path / "bare.py"
+    script.write_text(BARE)
+    bare = Server(script=script)
+    try:
+        base = _files_fetched(browser, bare.url, CHART)
+    finally:
+        bare.stop()
+    for link, most in (("/lesson?step=2&lang=zh", 8), ("/", 6), ("/connectivity", 20)):
+        extra = _files_fetched(browser, server.url + link, CHART) - base
+        assert len(extra) <= most, (link, sorted(extra))
+        assert not [f for f in extra if f.startswith(FORM_FILES)], (link, sorted(extra))
+    # ...and the form, once opened, brings its files (the check above can see them)
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(server.url + "/?edit=1")
+    page.get_by_label("C (inputs)", exact=True).wait_for(timeout=90_000)
+    assert any("NumberInput" in u for u in fetched)
+    context.close()

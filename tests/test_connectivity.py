@@ -148,3 +148,20 @@ def test_a_figure_built_once_is_the_builders_own_and_each_caller_gets_a_copy():
         assert zh.layout.title.text == bipartite.__wrapped__(spec).layout.title.text != again.layout.title.text
     finally:
         use("en")
+
+
+@pytest.mark.parametrize("C, N, G", [(8, 12, 4), (6, 6, 1), (4, 8, 4), (12, 6, 3)])
+def test_step_kernel_against_brute_force(C, N, G):
+    # Oracle: kernels that read the same input channels (perturbing torch's own grouped conv) form a group, in
+    # order of those inputs.
+    spec = ConvSpec(C=C, N=N, G=G, K=1, H=1, W=1)
+    rows = [tuple(np.flatnonzero(r)) for r in brute_force_reach([nn.Conv2d(C, N, 1, groups=G)], C)]
+    groups = sorted(set(rows))
+    firsts = [rows.index(g) for g in groups]
+    for n in range(N):
+        for step in (-2, -1, 1, 2):
+            assert cx.step_kernel(spec, n, step) == min(max(n + step, 0), N - 1)
+            g = groups.index(rows[n])
+            assert cx.step_kernel(spec, n, step, by_group=True) == firsts[min(max(g + step, 0), len(groups) - 1)]
+    with pytest.raises(SpecError):
+        cx.step_kernel(spec, N, 1)

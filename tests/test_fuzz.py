@@ -50,6 +50,7 @@ sizes = {k: st.integers(*LIMITS[k]) for k in ("C", "N", "K", "H", "W", "padding"
     {}, optional={k: st.one_of(st.sampled_from([LIMITS[k][0], LIMITS[k][1]]), v) for k, v in sizes.items()}))
 def test_extreme_widget_values_never_crash(page, changes):
     at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["edit"] = "1"  # the sidebar's layer form open
     at.switch_page(page)
     at.run()
     for key, value in changes.items():

@@ -103,7 +103,7 @@ def test_every_chinese_text_in_the_language_file_is_chinese():
 @pytest.mark.parametrize("page", list(VIEWS))
 def test_a_page_opened_in_chinese_shows_no_english(page):
     found: dict = {}
-    at = run_app(page, lang="zh")
+    at = run_app(page, lang="zh", edit=1)  # with the sidebar's layer form open
     english_in(at, "first", found)
     if page == "pages/home.py":  # the sidebar is the same on every page: its controls once
         for key in ("w_rect", "w_bias"):

@@ -1,17 +1,20 @@
-"""The sidebar's layer form: presets, C, N, G (only the valid ones), the depth multiplier, kernel, map, stride,
-padding, dilation (square or per axis) and bias, each bound to the session's canonical layer."""
+"""The sidebar's layer, said in one line, and its form: presets, C, N, G (only the valid ones), the depth
+multiplier, kernel, map, stride, padding, dilation (square or per axis) and bias, each bound to the session's
+canonical layer."""
 from __future__ import annotations
 
 import streamlit as st
 
-from gconv import ConvSpec, SpecError, valid_groups
+from gconv import ConvSpec, GConvError, SpecError, valid_groups
 from gconv.i18n import t
-from gconv.parse import PAIR_FIELDS, to_text
+from gconv.parse import PAIR_FIELDS, flag, to_text
 from gconv.presets import PRESETS, find
 from gconv.spec import fit_group, with_multiplier
+from gconv.text import markdown, outside
 
 from .bounds import LIMITS, multiplier_limit, repair_fields
-from .state import FIX_NOTES, LAYER, RECTANGULAR, SPEC, URL_OUT, load_spec, session
+from .state import (FIX_NOTES, FORM_OPEN, LAYER, PROBLEMS, RECTANGULAR, SPEC, URL_AT_START, URL_OUT, load_spec,
+                    session)
 from .url import start_session
 
 PAIR_LABELS = {"K": "ui.kernel", "stride": "ui.stride", "padding": "ui.padding", "dilation": "ui.dilation"}
@@ -65,56 +68,93 @@ def _set_rectangular() -> None:
 
 
 def layer_controls(used: bool = True) -> ConvSpec:
-    """Draw the sidebar controls and return the layer they describe (repaired to a valid one if needed); a page
-    that does not read the layer (used=False) says so above them, and they stay for the next page."""
+    """The sidebar's layer: a line that says it, and a form to change it, and return the layer they describe
+    (repaired to a valid one if needed); a page that does not read the layer (used=False) says so above them.
+
+    The form sits in an expander that runs only while open: a student's first visit then loads none of the
+    number-input, slider, toggle and help-icon code that the form needs (about a quarter of the page's files),
+    which keeps a lecture's first loads cheap. Once opened it stays open for the session and in the link (edit=1).
+    """
     start_session()
     ss = session()
     side = st.sidebar
     side.markdown(f"### {t('ui.layer')}")
     if not used:
         side.caption(t("ui.layer_unused"))
-    _presets(side)
-    c1, c2 = side.columns(2)
-    _number(c1, t("ui.C"), "C", *LIMITS["C"], help=t("ui.C_help"))
-    _number(c2, t("ui.N"), "N", *LIMITS["N"], help=t("ui.N_help"))
     layer = ss[LAYER]
-    groups = valid_groups(layer["C"], layer["N"])
+    # Callbacks have already written this run's widget changes, so the layer is final from here on.
     layer["G"], note = fit_group(layer["G"], layer["C"], layer["N"])
     if note is not None:
         side.caption(str(note))
-    ss["w_G"] = layer["G"]
-    if len(groups) > 1:
-        side.select_slider(t("ui.G"), options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
-                           format_func=lambda g: _group_label(g, layer["C"]),
-                           help=t("ui.G_help"))
-    else:
-        side.caption(t("ui.G_only_one", C=layer["C"], N=layer["N"]))
-    # Callbacks have already written this run's widget changes, so the layer is final from here on.
     fixed = repair_fields(dict(layer))
-    if fixed.spec.kind.is_depthwise:
-        ss["w_m"] = fixed.spec.multiplier
-
-        def set_multiplier():
-            ss[LAYER] = with_multiplier(ss[LAYER], ss["w_m"])
-
-        side.number_input(t("ui.multiplier"), min_value=1, max_value=multiplier_limit(fixed.spec.C),
-                          key="w_m", on_change=set_multiplier, help=t("ui.multiplier_help"))
-    ss[RECTANGULAR] = ss.get(RECTANGULAR, False) or _rectangular()  # a link or preset with pairs turns it on
-    ss["w_rect"] = ss[RECTANGULAR]
-    side.toggle(t("ui.rectangular"), key="w_rect", on_change=_set_rectangular)
-    _pair_inputs(side, "K", ss[RECTANGULAR])
-    c1, c2 = side.columns(2)
-    _number(c1, t("ui.H"), "H", *LIMITS["H"])
-    _number(c2, t("ui.W"), "W", *LIMITS["W"])
-    for f in ("stride", "padding", "dilation"):
-        _pair_inputs(side, f, ss[RECTANGULAR])
-    ss["w_bias"] = bool(layer["bias"])
-    side.checkbox(t("ui.bias"), key="w_bias", on_change=_sync, args=("bias", "w_bias"))
     spec = fixed.spec
+    side.caption(markdown(spec.summary))
+    ss["w_form"] = form_open()
+    box = side.expander(t("ui.edit_layer"), key="w_form", on_change=_set_form_open, icon=":material/tune:")
+    if box.open:
+        _form(box, fixed.spec)
     ss[FIX_NOTES] = fixed.problems
     ss[SPEC] = spec
     ss[URL_OUT] = to_text(spec)
     return spec
+
+
+def form_open() -> bool:
+    """The layer form is open: from the session's first link (edit=1; a bad value is said and ignored), then
+    the reader's own opening and closing."""
+    ss = session()
+    if FORM_OPEN not in ss:
+        text = ss.get(URL_AT_START, {}).pop("edit", None)
+        ss[FORM_OPEN] = False
+        if text is not None:
+            try:
+                ss[FORM_OPEN] = flag(text)
+            except GConvError as e:
+                said = t("ui.link_ignored", field="edit", text=outside(text, 16, quote=True), error=e)
+                ss.setdefault(PROBLEMS, []).append(said)
+    return ss[FORM_OPEN]
+
+
+def _set_form_open() -> None:
+    session()[FORM_OPEN] = bool(session()["w_form"])
+
+
+def _form(box, shown: ConvSpec) -> None:
+    """Presets, C, N, G (only the valid ones), the depth multiplier, kernel, map, stride, padding, dilation
+    (square or per axis) and bias, each bound to the session's canonical layer."""
+    ss = session()
+    layer = ss[LAYER]
+    _presets(box)
+    c1, c2 = box.columns(2)
+    _number(c1, t("ui.C"), "C", *LIMITS["C"], help=t("ui.C_help"))
+    _number(c2, t("ui.N"), "N", *LIMITS["N"], help=t("ui.N_help"))
+    groups = valid_groups(layer["C"], layer["N"])
+    ss["w_G"] = layer["G"]
+    if len(groups) > 1:
+        box.select_slider(t("ui.G"), options=groups, key="w_G", on_change=_sync, args=("G", "w_G"),
+                          format_func=lambda g: _group_label(g, layer["C"]),
+                          help=t("ui.G_help"))
+    else:
+        box.caption(t("ui.G_only_one", C=layer["C"], N=layer["N"]))
+    if shown.kind.is_depthwise:
+        ss["w_m"] = shown.multiplier
+
+        def set_multiplier():
+            ss[LAYER] = with_multiplier(ss[LAYER], ss["w_m"])
+
+        box.number_input(t("ui.multiplier"), min_value=1, max_value=multiplier_limit(shown.C),
+                         key="w_m", on_change=set_multiplier, help=t("ui.multiplier_help"))
+    ss[RECTANGULAR] = ss.get(RECTANGULAR, False) or _rectangular()  # a link or preset with pairs turns it on
+    ss["w_rect"] = ss[RECTANGULAR]
+    box.toggle(t("ui.rectangular"), key="w_rect", on_change=_set_rectangular)
+    _pair_inputs(box, "K", ss[RECTANGULAR])
+    c1, c2 = box.columns(2)
+    _number(c1, t("ui.H"), "H", *LIMITS["H"])
+    _number(c2, t("ui.W"), "W", *LIMITS["W"])
+    for f in ("stride", "padding", "dilation"):
+        _pair_inputs(box, f, ss[RECTANGULAR])
+    ss["w_bias"] = bool(layer["bias"])
+    box.checkbox(t("ui.bias"), key="w_bias", on_change=_sync, args=("bias", "w_bias"))
 
 
 def _pair_inputs(container, field: str, rect: bool) -> None:

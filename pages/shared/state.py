@@ -25,6 +25,7 @@ LAYER_IN_URL = "_layer_in_url"  # the layer fields as this session last wrote th
 SPEC = "spec"  # the valid layer this run shows
 FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
 RECTANGULAR = "_rect"  # the (h, w) controls are shown
+FORM_OPEN = "_form_open"  # the sidebar's layer form is open (edit=1 in the link)
 LANG = "_lang"  # this session's language: en or zh
 PRESENT = "_present"  # presenter mode (pages/shared/classroom.py)
 LINK_NOTES = "_link_notes"  # this run's notes on ignored link values

@@ -18,8 +18,8 @@ from gconv.parse import FIELDS, to_text
 from gconv.text import markdown, outside
 
 from .bounds import repair
-from .state import (CURRENT_PAGE, LANG, LAYER, LAYER_IN_URL, LINK_NOTES, PAGE_VALUES, PRESENT, PROBLEMS, URL_AT_START,
-                    URL_OUT, session)
+from .state import (CURRENT_PAGE, FORM_OPEN, LANG, LAYER, LAYER_IN_URL, LINK_NOTES, PAGE_VALUES, PRESENT, PROBLEMS,
+                    URL_AT_START, URL_OUT, session)
 
 
 def start_session() -> None:
@@ -124,6 +124,8 @@ def write_url() -> None:
         out["lang"] = ss[LANG]
     if ss.get(PRESENT):
         out["present"] = "1"
+    if ss.get(FORM_OPEN):
+        out["edit"] = "1"
     # Written on every run, not only on change: a page switch clears the browser's query string while the
     # server-side copy still matches, so a compare-then-write would leave the new page without its state.
     st.query_params.from_dict(out)
