@@ -83,7 +83,7 @@ def kernel_section(spec: ConvSpec) -> int:
     if aggregated(spec):
         left.caption(t("conn.bands", edges=f"{connectivity.edges(spec):,}"))
     with right:
-        st.plotly_chart(bipartite(spec, selected=n), key=_chart_key(), on_select=_on_click,
+        st.plotly_chart(bipartite.wire(spec, selected=n), key=_chart_key(), on_select=_on_click,
                         selection_mode="points", config={"displayModeBar": False})
     return n
 
@@ -95,7 +95,7 @@ def mask_section(spec: ConvSpec) -> None:
     readout(c1, t("conn.nonzero"), f"{sparsity.nonzero:,}")
     readout(c2, t("conn.zeros"), f"{sparsity.zeros:,}")
     readout(c3, t("conn.kept"), f"{sparsity.kept:.2%}")
-    st.plotly_chart(mask_figure(spec), key="mask_chart", config={"displayModeBar": False})
+    st.plotly_chart(mask_figure.wire(spec), key="mask_chart", config={"displayModeBar": False})
 
 
 def stack_section(spec: ConvSpec) -> None:
@@ -118,9 +118,9 @@ def stack_section(spec: ConvSpec) -> None:
     reach = mixed if shuffle else plain
     title = t("conn.reach_title_with" if shuffle else "conn.reach_title_without", layers=layers,
               share=f"{connectivity.fraction_reached(reach):.1%}")
-    right.plotly_chart(reachability_figure(reach, title), key="reach_chart", config={"displayModeBar": False})
+    right.plotly_chart(reachability_figure.wire(reach, title), key="reach_chart", config={"displayModeBar": False})
     if shuffle and connectivity.shuffle_mixes(spec):
-        right.plotly_chart(shuffle_figure(spec.N, spec.G), key="shuffle_chart", config={"displayModeBar": False})
+        right.plotly_chart(shuffle_figure.wire(spec.N, spec.G), key="shuffle_chart", config={"displayModeBar": False})
     elif shuffle:
         right.caption(t("conn.nothing_to_mix", G=spec.G, per=spec.out_per_group))
 

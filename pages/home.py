@@ -12,9 +12,11 @@ from pages.shared import router, state, url
 def pictures(lang: str) -> dict:
     """The seven figures: the same for every visitor of a language, so built once per server and language."""
     from gconv.plots.story import learned_gdc, story_figures
+    from gconv.plots.style import Wire
 
     run = learned_gdc()
-    return story_figures(run.relative, t("home.gdc_caption", gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}"))
+    figures = story_figures(run.relative, t("home.gdc_caption", gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}"))
+    return {step: Wire(fig) for step, fig in figures.items()}  # encoded once: plotly re-encodes a figure per draw
 
 
 def render() -> None:
@@ -35,8 +37,9 @@ def render() -> None:
             # A picture, not a tool: static, so seven of them stay light in the browser.
             right.plotly_chart(figures[step], key=f"picture_{key}", config={"staticPlot": True})
     st.markdown(f"### {t('home.pages_heading')}")
-    for _, icon, path in router.PAGES[1:]:  # material icons: they render without emoji fonts
-        st.markdown(f"- {icon} **{t(f'page.{path}')}**: {t(f'home.page.{path}')}")
+    # One element for the list: each element is a message to every student's browser
+    st.markdown("\n".join(f"- {icon} **{t(f'page.{path}')}**: {t(f'home.page.{path}')}"  # material icons: no emoji font
+                          for _, icon, path in router.PAGES[1:]))
 
 
 router.page(render)

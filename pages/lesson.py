@@ -13,29 +13,33 @@ from pages.shared import classroom, notices, poll, router, state, url
 STEP_COUNT = len(STEPS)
 
 
-def figure(key: str, spec: ConvSpec, n: int, shown: bool):
+def figure(key: str, spec: ConvSpec, n: int, shown: bool, wire: bool = False):
     """The step's figure, drawn by the library's builders for the layer on screen. Until the answer is shown
-    (checked or revealed) it is the plain layer: the step's own figure would give the answer away."""
+    (checked or revealed) it is the plain layer: the step's own figure would give the answer away. wire: the
+    builder's encoded-once form, for drawing as it is (a projector's figure is changed first, so it is not)."""
     from gconv.plots.connectivity import bipartite, mask_figure, reachability_figure
     from gconv.plots.cost import separable_figure
     from gconv.plots.story import gdc_vs_gap_figure, learned_gdc
 
+    def use(builder):
+        return builder.wire if wire else builder
+
     if not shown and key != "gdc":
-        return bipartite(spec)
+        return use(bipartite)(spec)
     if key == "sparsity":
-        return mask_figure(spec)
+        return use(mask_figure)(spec)
     if key == "shuffle":
         stack = connectivity.follow_up_stack(spec, 2)
         reach = connectivity.reachability(stack, shuffle=True)
-        return reachability_figure(reach, t("lesson.shuffle_reach", G=spec.G,
-                                            fraction=f"{connectivity.fraction_reached(reach):.0%}"))
+        return use(reachability_figure)(reach, t("lesson.shuffle_reach", G=spec.G,
+                                                 fraction=f"{connectivity.fraction_reached(reach):.0%}"))
     if key == "separable":
-        return separable_figure(spec)
+        return use(separable_figure)(spec)
     if key == "gdc":
         run = learned_gdc()
         caption = t("lesson.gdc_caption", gdc=f"{run.gdc_acc:.0%}", gap=f"{run.gap_acc:.0%}") if shown else ""
-        return gdc_vs_gap_figure(run.relative, caption)
-    return bipartite(spec, selected=n)
+        return use(gdc_vs_gap_figure)(run.relative, caption)
+    return use(bipartite)(spec, selected=n)
 
 
 def go_to(step: int) -> None:
@@ -149,7 +153,7 @@ def render() -> None:
             st.caption(t("lesson.layer_note", C=spec.C, N=spec.N, G=spec.G, K=f"{kh}×{kw}"))
         q = question(step, spec, n, room=seat.room.code if seat else "")
         shown = ask(step, q, presenting, seat)
-    fig = figure(key, spec, n, shown)
+    fig = figure(key, spec, n, shown, wire=not presenting)
     if presenting:
         from gconv.plots.style import projector
 
@@ -175,8 +179,10 @@ def render() -> None:
                       icon=":material/groups:", help=t("poll.start_help"))
         st.button(t("lesson.leave_present"), key="leave_present", on_click=classroom.leave_presenter)
     elif not seat:
-        st.toggle(t("lesson.present"), key="present_toggle", value=False, help=t("lesson.present_help"),
-                  on_change=classroom.enter_presenter)
+        # A button, not a toggle: it only enters the mode (Leave presenter mode is on the projector's page), and a
+        # toggle's code would be two more files on every student's first visit.
+        st.button(t("lesson.present"), key="enter_present", icon=":material/slideshow:", help=t("lesson.present_help"),
+                  on_click=classroom.enter_presenter)
 
 
 router.page(render)

@@ -70,6 +70,9 @@ def test_chinese_and_presenter_mode():
     assert fig["layout"]["height"] == 720 and fig["layout"]["font"]["size"] == 18  # a figure for the back row
     at.button(key="leave_present").click().run()
     assert at.radio
+    at.button(key="enter_present").click().run()  # and back: the button under the lesson
+    assert not at.radio and any("stSidebar" in h.proto.body for h in at.get("html"))
+    assert at.query_params["present"] in ("1", ["1"])
 
 
 def test_bad_links_are_repaired_with_a_notice():

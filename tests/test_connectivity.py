@@ -150,6 +150,29 @@ def test_a_figure_built_once_is_the_builders_own_and_each_caller_gets_a_copy():
         use("en")
 
 
+def test_a_wire_draws_what_the_builder_draws_in_each_language():
+    # Oracle: the undecorated builder's figure, as Streamlit sends it (plotly.io.to_json of to_dict()).
+    import plotly.io as pio
+
+    from gconv.i18n import use
+    from gconv.plots.connectivity import bipartite, reachability_figure
+    from gconv.plots.style import Wire
+
+    spec = ConvSpec(C=12, N=12, G=3, K=3, H=6, W=6)
+    reach = cx.reachability(cx.follow_up_stack(spec, 2), shuffle=True)
+    try:
+        for lang in ("en", "zh"):
+            use(lang)
+            for wire, fig in ((bipartite.wire(spec, selected=4), bipartite.__wrapped__(spec, selected=4)),
+                              (reachability_figure.wire(reach, "t"), reachability_figure.__wrapped__(reach, "t"))):
+                assert isinstance(wire, Wire)
+                assert pio.to_json(wire.to_dict()) == pio.to_json(fig.to_dict())
+            assert bipartite.wire(spec, selected=4) is bipartite.wire(spec, selected=4)  # encoded once
+            assert bipartite.wire(spec, selected=5).to_dict() != bipartite.wire(spec, selected=4).to_dict()
+    finally:
+        use("en")
+
+
 @pytest.mark.parametrize("C, N, G", [(8, 12, 4), (6, 6, 1), (4, 8, 4), (12, 6, 3)])
 def test_step_kernel_against_brute_force(C, N, G):
     # Oracle: kernels that read the same input channels (perturbing torch's own grouped conv) form a group, in

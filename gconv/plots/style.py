@@ -49,6 +49,29 @@ def projector(fig: go.Figure, height: int = 720) -> go.Figure:
     return fig
 
 
+class Wire(go.Figure):
+    """A finished figure kept in plotly's wire form, encoded once: to_dict() hands that form back as it is.
+
+    st.plotly_chart calls to_dict() on every run, which re-encodes every array of the figure: on Home's seven
+    pictures that was half of a first visit's script. A Wire is only for drawing: it holds no traces or layout to
+    read or change (ask the builder itself for a figure to work with).
+
+    >>> w = Wire(go.Figure(go.Scatter(y=[1, 3, 2])))
+    >>> w.to_dict()["data"][0]["y"] is w.to_dict()["data"][0]["y"], len(w.data)
+    (True, 0)
+    """
+
+    def __init__(self, fig: go.Figure | dict):
+        super().__init__()
+        self._wire = fig if isinstance(fig, dict) else fig.to_dict()
+
+    def to_dict(self) -> dict:
+        return self._wire
+
+    def to_plotly_json(self) -> dict:
+        return self._wire
+
+
 _BUILT: OrderedDict = OrderedDict()  # (builder, language, arguments) -> the figure's data and layout dicts
 _BUILT_LOCK = threading.Lock()
 BUILT_MAX = 512  # figures kept: a few MB, and a lecture needs a handful (one per step and language)
@@ -68,7 +91,8 @@ def built_once(builder):
 
     A class opening one link asks for the same figures thirty times; plotly's validation makes building one tens
     of ms, while a stored figure comes back as a new go.Figure from its plain dict unvalidated (it was validated
-    when built) in about 2 ms. Each caller gets its own figure, free to change (projector() does)."""
+    when built) in about 2 ms. Each caller gets its own figure, free to change (projector() does).
+    builder.wire(...) gives the same figure as a Wire, encoded once per arguments and language: for drawing only."""
     @functools.wraps(builder)
     def build(*args, **kwargs):
         from ..i18n import current
@@ -88,4 +112,22 @@ def built_once(builder):
                     _BUILT.popitem(last=False)
         # a copy for each caller; _validate is plotly's own switch: the dicts are what a validated figure holds
         return go.Figure(copy.deepcopy(stored), _validate=False)
+
+    def wire(*args, **kwargs) -> Wire:
+        from ..i18n import current
+
+        key = ("wire", builder.__qualname__, current(), _key_part(args), _key_part(tuple(sorted(kwargs.items()))))
+        with _BUILT_LOCK:
+            wired = _BUILT.get(key)
+            if wired is not None:
+                _BUILT.move_to_end(key)
+        if wired is None:
+            wired = Wire(build(*args, **kwargs))
+            with _BUILT_LOCK:
+                _BUILT[key] = wired
+                while len(_BUILT) > BUILT_MAX:
+                    _BUILT.popitem(last=False)
+        return wired
+
+    build.wire = wire
     return build
