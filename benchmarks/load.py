@@ -67,7 +67,7 @@ async def session(i: int, browser, url: str, timings: dict, errors: list, busy: 
         from gconv.presets import PRESETS
         query = "&".join(f"{k}={v}" for k, v in to_text(PRESETS[presets[i % 4]].spec).items())
 
-        await step("open preset", lambda: page.goto(f"{url}/connectivity?{query}"),
+        await step("open preset", lambda: page.goto(f"{url}/connectivity?{query}&edit=1"),  # the layer form open
                    lambda: page.wait_for_selector(".js-plotly-plot", timeout=STEP_TIMEOUT))
 
         async def change():

@@ -125,8 +125,7 @@ def render() -> None:
         # First arrival: a lesson link that names its layer keeps it; otherwise the step sets its own layer.
         url.set_page_value("layer_step", step)
         if not teachers_link:
-            state.load_spec(STEPS[step - 1][1])
-            notices.rerun_keeping_notes()  # so the sidebar shows the step's layer
+            state.load_spec(STEPS[step - 1][1])  # the sidebar, drawn after the page, shows it
     url.keep_in_url("step", step)
     spec = state.current_spec()
     key = STEPS[step - 1][0]

@@ -4,9 +4,12 @@ each checked against torch in test_lesson.py) and the language files."""
 import json
 import re
 
+import pytest
+
 from apptest import chart, run_app, shown
 from conftest import ROOT
 from gconv.lesson import STEPS
+from gconv.parse import to_text
 
 ZH = json.loads((ROOT / "assets" / "zh.json").read_text(encoding="utf-8"))
 
@@ -103,3 +106,16 @@ def test_link_repairs_and_diagnostics_read_in_chinese():
     assert any("不是 ONNX 模型" in shown(e.value) for e in at.error), [shown(e.value) for e in at.error]
     at = run_app("pages/inspect.py", model="mobilefacenet", lang="zh")
     assert any("是全局深度卷积" in m.value for m in at.markdown)  # the GDC diagnostic, from the library
+
+
+@pytest.mark.parametrize("step", [1, 3, 7])
+def test_arriving_at_a_step_shows_its_layer_in_the_sidebar_and_link(step):
+    # Oracle: the step's own layer (gconv.lesson.STEPS), as its summary and in the link, on the first run.
+    at = run_app("pages/lesson.py", step=step)
+    layer = STEPS[step - 1].layer
+    sidebar = " ".join(shown(c.value) for c in at.sidebar.caption)
+    assert layer.summary in sidebar
+    for k, v in to_text(layer).items():
+        assert at.query_params[k] in (v, [v])
+    links = [p for p in at.get("page_link") if "lesson" in p.proto.page]
+    assert links and f"C={layer.C}" in links[0].proto.page + str(links[0].proto.query_string)

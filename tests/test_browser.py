@@ -134,7 +134,8 @@ def slider_text(page) -> str:
 def test_sliding_view_plays_in_webgl_fresh_server(browser, server):
     # A depthwise, dilated, padded layer: the cases the 3-D view must draw with holes and ghost cells.
     errors = []
-    page = open_page(browser, f"{server.url}/connectivity?C=8&N=8&G=8&K=3&H=8&W=8&padding=2&dilation=2&n=3&i=1&j=1")
+    page = open_page(browser, f"{server.url}/connectivity?C=8&N=8&G=8&K=3&H=8&W=8&padding=2&dilation=2&n=3&i=1&j=1"
+                     "&edit=1")  # the sidebar's layer form open (its G slider is used below)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.get_by_role("radio", name="The kernel sliding, in 3-D").click()  # as a student would
     page.wait_for_selector(".gl-container canvas", timeout=90_000)  # plotly drew the scene with WebGL
@@ -195,7 +196,7 @@ def test_lesson_by_link_in_chinese_then_presenter_fresh_server(browser, server):
 
 
 def test_cost_deep_link_fresh_server(browser, server):
-    page = open_page(browser, f"{server.url}/cost?C=64&N=128&G=4&K=3&H=56&W=56&padding=1&ops=FLOP")
+    page = open_page(browser, f"{server.url}/cost?C=64&N=128&G=4&K=3&H=56&W=56&padding=1&ops=FLOP&edit=1")
     wait_for_chart_title(page, "Params and FLOPs over every valid G")
     page.get_by_text("FLOPs per sample").first.wait_for()
     no_exception(page)

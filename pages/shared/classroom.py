@@ -37,6 +37,11 @@ def language_control(where) -> None:
     where.segmented_control(i18n.t("lang.label"), options=list(i18n.LANGUAGES), key="w_lang", on_change=on_change,
                             format_func=lambda lang: i18n.strings(lang)["lang.name"], required=True,
                             label_visibility="collapsed")
+
+
+def link_problems() -> None:
+    """The link's bad language or presenter flag, put with its other problems (said above the page)."""
+    ss = session()
     for key in (LANG_PROBLEM, PRESENT_PROBLEM):
         problem = ss.pop(key, None)
         if problem:

@@ -45,20 +45,23 @@ def main() -> None:
     page = st.navigation([st.Page(f, title=t(f"page.{u or 'home'}"), icon=i, url_path=u or None, default=not u)
                           for f, i, u in PAGES], position="hidden")
     presenting = classroom.presenting()
-    menu = st.sidebar.container()
+    menu, layer_box = st.sidebar.container(), st.sidebar.container()  # filled after the page, in this order
     _run.depth = getattr(_run, "depth", 0) + 1
     try:
         state.set_current_page(page.url_path)
-        spec = sidebar.layer_controls(used=page.url_path not in OWN_LAYER)
+        sidebar.resolve()
+        if presenting:
+            classroom.presenter_style()
+        classroom.link_problems()
+        notices.show_problems()
+        page.run()
+        # After the page: a page that sets the layer (the lesson's step) is shown with it in this same run
+        spec = sidebar.layer_controls(layer_box, used=page.url_path not in OWN_LAYER)
         with menu:
             classroom.language_control(st)
             for f, icon, path in PAGES:
                 st.page_link(f, label=t(f"page.{path or 'home'}"), icon=icon, query_params=url.link_params(spec))
             st.divider()
-        if presenting:
-            classroom.presenter_style()
-        notices.show_problems()
-        page.run()
         url.write_url()
     finally:
         _run.depth -= 1

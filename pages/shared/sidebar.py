@@ -13,7 +13,7 @@ from gconv.spec import fit_group, with_multiplier
 from gconv.text import markdown, outside
 
 from .bounds import LIMITS, multiplier_limit, repair_fields
-from .state import (FIX_NOTES, FORM_OPEN, LAYER, PROBLEMS, RECTANGULAR, SPEC, URL_AT_START, URL_OUT, load_spec,
+from .state import (FIX_NOTES, FORM_OPEN, GROUP_NOTE, LAYER, PROBLEMS, RECTANGULAR, SPEC, URL_AT_START, URL_OUT, load_spec,
                     session)
 from .url import start_session
 
@@ -67,35 +67,49 @@ def _set_rectangular() -> None:
             ss[LAYER][f] = v[0] if isinstance(v, tuple) else v
 
 
-def layer_controls(used: bool = True) -> ConvSpec:
-    """The sidebar's layer: a line that says it, and a form to change it, and return the layer they describe
-    (repaired to a valid one if needed); a page that does not read the layer (used=False) says so above them.
-
-    The form sits in an expander that runs only while open: a student's first visit then loads none of the
-    number-input, slider, toggle and help-icon code that the form needs (about a quarter of the page's files),
-    which keeps a lecture's first loads cheap. Once opened it stays open for the session and in the link (edit=1).
-    """
+def resolve() -> ConvSpec:
+    """This run's layer, repaired to a valid one if needed: set before the page runs, which reads it."""
     start_session()
     ss = session()
-    side = st.sidebar
-    side.markdown(f"### {t('ui.layer')}")
-    if not used:
-        side.caption(t("ui.layer_unused"))
     layer = ss[LAYER]
     # Callbacks have already written this run's widget changes, so the layer is final from here on.
+    layer["G"], ss[GROUP_NOTE] = fit_group(layer["G"], layer["C"], layer["N"])
+    form_open()  # a bad edit= in the link is said with the link's other problems
+    fixed = repair_fields(dict(layer))
+    ss[FIX_NOTES] = fixed.problems
+    ss[SPEC] = fixed.spec
+    ss[URL_OUT] = to_text(fixed.spec)
+    return fixed.spec
+
+
+def layer_controls(where, used: bool = True) -> ConvSpec:
+    """The sidebar's layer in where: a line that says it and a form to change it; return the layer they describe.
+    A page that does not read the layer (used=False) says so above them.
+
+    Drawn after the page (resolve() came before it), so a page that sets the layer, such as a lesson step on
+    arrival, shows it in the same run rather than in a second one. The form sits in an expander that runs only
+    while open: a student's first visit then loads none of the number-input, slider, toggle and help-icon code
+    it needs (about a quarter of the page's files). Once opened it stays open for the session and in the link
+    (edit=1).
+    """
+    ss = session()
+    layer = ss[LAYER]
     layer["G"], note = fit_group(layer["G"], layer["C"], layer["N"])
-    if note is not None:
-        side.caption(str(note))
+    note = note or ss.pop(GROUP_NOTE, None)
     fixed = repair_fields(dict(layer))
     spec = fixed.spec
-    side.caption(markdown(spec.summary))
+    where.markdown(f"### {t('ui.layer')}")
+    if not used:
+        where.caption(t("ui.layer_unused"))
+    if note is not None:
+        where.caption(str(note))
+    where.caption(markdown(spec.summary))
     ss["w_form"] = form_open()
-    box = side.expander(t("ui.edit_layer"), key="w_form", on_change=_set_form_open, icon=":material/tune:")
+    box = where.expander(t("ui.edit_layer"), key="w_form", on_change=_set_form_open)
     if box.open:
-        _form(box, fixed.spec)
-    ss[FIX_NOTES] = fixed.problems
+        _form(box, spec)
     ss[SPEC] = spec
-    ss[URL_OUT] = to_text(spec)
+    ss.setdefault(URL_OUT, {}).update(to_text(spec))
     return spec
 
 

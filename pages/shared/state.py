@@ -25,6 +25,7 @@ LAYER_IN_URL = "_layer_in_url"  # the layer fields as this session last wrote th
 SPEC = "spec"  # the valid layer this run shows
 FIX_NOTES = "_fix_notes"  # why the controls' layer had to be repaired
 RECTANGULAR = "_rect"  # the (h, w) controls are shown
+GROUP_NOTE = "_group_note"  # why this run's G was moved to a valid one (said in the sidebar)
 FORM_OPEN = "_form_open"  # the sidebar's layer form is open (edit=1 in the link)
 LANG = "_lang"  # this session's language: en or zh
 PRESENT = "_present"  # presenter mode (pages/shared/classroom.py)
@@ -40,12 +41,13 @@ def session():
 
 
 def load_spec(spec: ConvSpec) -> None:
-    """Make spec the current layer (a preset button, a row of the model inspector)."""
+    """Make spec the current layer (a preset button, a row of the model inspector, a lesson step on arrival)."""
     session()[LAYER] = {name: getattr(spec, name) for name in FIELDS}
+    session()[SPEC] = spec  # a valid layer: the rest of this run shows it, the sidebar too (drawn after the page)
 
 
 def current_spec() -> ConvSpec:
-    """The layer the sidebar describes (set by sidebar.layer_controls, which the router calls first)."""
+    """This run's layer (set by sidebar.resolve, which the router calls before the page, or by load_spec)."""
     return session().get(SPEC, DEFAULT_SPEC)
 
 
