@@ -8,7 +8,7 @@ from gconv.text import markdown
 from gconv.lesson import STEPS, asked_output, check, number_reply, question
 from gconv.poll import choice_letter
 from gconv.parse import int_in
-from pages.shared import classroom, notices, poll, router, state, url
+from pages.shared import classroom, poll, router, state, url
 
 STEP_COUNT = len(STEPS)
 
@@ -119,8 +119,8 @@ def render() -> None:
         seat = None
     step = url.page_value("step", 1, int_in(1, STEP_COUNT))
     if seat and not seat.teaching and now["step"] != step and 1 <= now["step"] <= STEP_COUNT:
-        go_to(now["step"])  # a student follows the teacher's step
-        notices.rerun_keeping_notes()  # so the sidebar shows that step's layer
+        step = now["step"]  # a student follows the teacher's step
+        go_to(step)  # and its layer: the sidebar, drawn after the page, shows it
     if url.page_value("layer_step", None) is None:
         # First arrival: a lesson link that names its layer keeps it; otherwise the step sets its own layer.
         url.set_page_value("layer_step", step)

@@ -72,7 +72,7 @@ class Wire(go.Figure):
         return self._wire
 
 
-_BUILT: OrderedDict = OrderedDict()  # (builder, language, arguments) -> the figure's data and layout dicts
+_BUILT: OrderedDict = OrderedDict()  # (form, builder, language, arguments) -> plain dicts (form "figure") or a Wire
 _BUILT_LOCK = threading.Lock()
 BUILT_MAX = 512  # figures kept: a few MB, and a lecture needs a handful (one per step and language)
 
@@ -86,6 +86,27 @@ def _key_part(value):
     return value
 
 
+def _remember(key: tuple, make):
+    """The stored value for key, made by make() on a miss (outside the lock: a build is slow), newest kept last and
+    the oldest dropped past BUILT_MAX."""
+    with _BUILT_LOCK:
+        stored = _BUILT.get(key)
+        if stored is not None:
+            _BUILT.move_to_end(key)
+            return stored
+    stored = make()
+    with _BUILT_LOCK:
+        _BUILT[key] = stored
+        while len(_BUILT) > BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return stored
+
+
+def _plain(fig: go.Figure) -> dict:
+    """The figure's own data and layout dicts, numpy arrays kept (to_dict() would encode them as base64)."""
+    return {"data": copy.deepcopy(fig._data), "layout": copy.deepcopy(fig._layout)}
+
+
 def built_once(builder):
     """A figure builder whose figures are built once per arguments and language, by whoever asks first.
 
@@ -93,41 +114,19 @@ def built_once(builder):
     of ms, while a stored figure comes back as a new go.Figure from its plain dict unvalidated (it was validated
     when built) in about 2 ms. Each caller gets its own figure, free to change (projector() does).
     builder.wire(...) gives the same figure as a Wire, encoded once per arguments and language: for drawing only."""
-    @functools.wraps(builder)
-    def build(*args, **kwargs):
+    def key(form: str, args: tuple, kwargs: dict) -> tuple:
         from ..i18n import current
 
-        key = (builder.__qualname__, current(), _key_part(args), _key_part(tuple(sorted(kwargs.items()))))
-        with _BUILT_LOCK:
-            stored = _BUILT.get(key)
-            if stored is not None:
-                _BUILT.move_to_end(key)
-        if stored is None:
-            fig = builder(*args, **kwargs)
-            # its own dicts, numpy arrays kept (to_dict() would encode them as base64 typed arrays)
-            stored = {"data": copy.deepcopy(fig._data), "layout": copy.deepcopy(fig._layout)}
-            with _BUILT_LOCK:
-                _BUILT[key] = stored
-                while len(_BUILT) > BUILT_MAX:
-                    _BUILT.popitem(last=False)
+        return form, builder.__qualname__, current(), _key_part(args), _key_part(tuple(sorted(kwargs.items())))
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        stored = _remember(key("figure", args, kwargs), lambda: _plain(builder(*args, **kwargs)))
         # a copy for each caller; _validate is plotly's own switch: the dicts are what a validated figure holds
         return go.Figure(copy.deepcopy(stored), _validate=False)
 
     def wire(*args, **kwargs) -> Wire:
-        from ..i18n import current
-
-        key = ("wire", builder.__qualname__, current(), _key_part(args), _key_part(tuple(sorted(kwargs.items()))))
-        with _BUILT_LOCK:
-            wired = _BUILT.get(key)
-            if wired is not None:
-                _BUILT.move_to_end(key)
-        if wired is None:
-            wired = Wire(build(*args, **kwargs))
-            with _BUILT_LOCK:
-                _BUILT[key] = wired
-                while len(_BUILT) > BUILT_MAX:
-                    _BUILT.popitem(last=False)
-        return wired
+        return _remember(key("wire", args, kwargs), lambda: Wire(build(*args, **kwargs)))
 
     build.wire = wire
     return build

@@ -9,13 +9,12 @@ from gconv import GConvError, i18n
 from gconv.parse import parse_bool
 from gconv.text import outside
 
-from .state import LANG, LANG_PROBLEM, LINK_NOTES, PRESENT, PRESENT_PROBLEM, PROBLEMS, session
+from .state import LANG, LANG_PROBLEM, PRESENT, PRESENT_PROBLEM, PROBLEMS, session
 
 def language() -> str:
     """This session's language: the link's ?lang= on its first run (an unknown one is said and ignored), then the
     sidebar's choice. Set for this run before anything is drawn."""
     ss = session()
-    ss.pop(LINK_NOTES, None)  # a new run: the last run's notes were shown already
     if LANG not in ss:
         text = st.query_params.get("lang")
         ss[LANG] = text if text in i18n.LANGUAGES else i18n.DEFAULT

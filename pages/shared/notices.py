@@ -9,7 +9,7 @@ import streamlit as st
 from gconv.i18n import t
 from gconv.text import markdown
 
-from .state import FIX_NOTES, LINK_NOTES, PROBLEMS, SHOWN_PROBLEMS, session
+from .state import FIX_NOTES, PROBLEMS, session
 
 
 def show_problems() -> None:
@@ -22,15 +22,7 @@ def show_problems() -> None:
         st.error(markdown(t("ui.not_valid") + " " + " ".join(notes[:1]) + (
             "\n\n" + t("ui.nearest_valid") + " " + "; ".join(notes[1:]) if len(notes) > 1 else "")),
             icon=":material/block:")
-    ss[SHOWN_PROBLEMS] = ss.get(PROBLEMS, [])
     ss[PROBLEMS] = []
-
-
-def rerun_keeping_notes() -> None:
-    """st.rerun(), with this run's link notes shown again on the next run (a rerun would wipe them)."""
-    ss = session()
-    ss[PROBLEMS] = [*ss.get(PROBLEMS, []), *ss.pop(SHOWN_PROBLEMS, []), *ss.pop(LINK_NOTES, [])]
-    st.rerun()
 
 
 def device_wait_note(slot) -> Callable[[], None]:

@@ -13,8 +13,8 @@ from gconv.spec import fit_group, with_multiplier
 from gconv.text import markdown, outside
 
 from .bounds import LIMITS, multiplier_limit, repair_fields
-from .state import (FIX_NOTES, FORM_OPEN, GROUP_NOTE, LAYER, PROBLEMS, RECTANGULAR, SPEC, URL_AT_START, URL_OUT, load_spec,
-                    session)
+from .state import (FIX_NOTES, FORM_OPEN, GROUP_NOTE, LAYER, PROBLEMS, RECTANGULAR, SPEC, URL_AT_START, URL_OUT,
+                    load_spec, session)
 from .url import start_session
 
 PAIR_LABELS = {"K": "ui.kernel", "stride": "ui.stride", "padding": "ui.padding", "dilation": "ui.dilation"}
@@ -67,15 +67,20 @@ def _set_rectangular() -> None:
             ss[LAYER][f] = v[0] if isinstance(v, tuple) else v
 
 
+def _fixed():
+    """(why G moved, or None; the canonical layer repaired): G is moved in the canonical layer itself."""
+    layer = session()[LAYER]
+    layer["G"], note = fit_group(layer["G"], layer["C"], layer["N"])
+    return note, repair_fields(dict(layer))
+
+
 def resolve() -> ConvSpec:
     """This run's layer, repaired to a valid one if needed: set before the page runs, which reads it."""
     start_session()
     ss = session()
-    layer = ss[LAYER]
     # Callbacks have already written this run's widget changes, so the layer is final from here on.
-    layer["G"], ss[GROUP_NOTE] = fit_group(layer["G"], layer["C"], layer["N"])
+    ss[GROUP_NOTE], fixed = _fixed()
     form_open()  # a bad edit= in the link is said with the link's other problems
-    fixed = repair_fields(dict(layer))
     ss[FIX_NOTES] = fixed.problems
     ss[SPEC] = fixed.spec
     ss[URL_OUT] = to_text(fixed.spec)
@@ -93,10 +98,8 @@ def layer_controls(where, used: bool = True) -> ConvSpec:
     (edit=1).
     """
     ss = session()
-    layer = ss[LAYER]
-    layer["G"], note = fit_group(layer["G"], layer["C"], layer["N"])
+    note, fixed = _fixed()  # again: the page may have set a new layer
     note = note or ss.pop(GROUP_NOTE, None)
-    fixed = repair_fields(dict(layer))
     spec = fixed.spec
     where.markdown(f"### {t('ui.layer')}")
     if not used:

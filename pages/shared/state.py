@@ -29,8 +29,6 @@ GROUP_NOTE = "_group_note"  # why this run's G was moved to a valid one (said in
 FORM_OPEN = "_form_open"  # the sidebar's layer form is open (edit=1 in the link)
 LANG = "_lang"  # this session's language: en or zh
 PRESENT = "_present"  # presenter mode (pages/shared/classroom.py)
-LINK_NOTES = "_link_notes"  # this run's notes on ignored link values
-SHOWN_PROBLEMS = "_shown_problems"  # the link's problems this run showed
 LANG_PROBLEM = "_lang_problem"  # a link's unknown language, said once (pages/shared/classroom.py)
 PRESENT_PROBLEM = "_present_problem"  # a link's bad presenter flag, said once (pages/shared/classroom.py)
 

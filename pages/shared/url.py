@@ -18,7 +18,7 @@ from gconv.parse import FIELDS, to_text
 from gconv.text import markdown, outside
 
 from .bounds import repair
-from .state import (CURRENT_PAGE, FORM_OPEN, LANG, LAYER, LAYER_IN_URL, LINK_NOTES, PAGE_VALUES, PRESENT, PROBLEMS,
+from .state import (CURRENT_PAGE, FORM_OPEN, LANG, LAYER, LAYER_IN_URL, PAGE_VALUES, PRESENT, PROBLEMS,
                     URL_AT_START, URL_OUT, session)
 
 
@@ -59,9 +59,8 @@ def page_value(key: str, default, parse: Callable[[str], object] | None = None):
             try:
                 store[key] = parse(text)
             except GConvError as e:
-                note = t("ui.link_ignored", field=key, text=outside(text, 32, quote=True), error=e)
-                st.warning(markdown(note), icon=":material/warning:")
-                session().setdefault(LINK_NOTES, []).append(note)
+                st.warning(markdown(t("ui.link_ignored", field=key, text=outside(text, 32, quote=True), error=e)),
+                           icon=":material/warning:")
     return store[key]
 
 
